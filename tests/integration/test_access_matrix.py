@@ -1,0 +1,119 @@
+"""Every registered route and method × every kind of visitor → the expected answer.
+
+The table is written by hand. A route or method missing from it fails the test, so nothing new
+slips through without someone deciding who may use it. POSTs carry valid CSRF tokens.
+
+Codes: "ok" = allowed (any 2xx/3xx, or 400/422 for a deliberately empty form), "login" = sent
+to the login page (GET) or 401 (POST), 403 = refused, 405 = method not allowed."""
+from __future__ import annotations
+
+import pytest
+
+ANON, LEARNER, TRAINER, HR, ADMIN = "anonymous", "learner", "trainer", "hr", "admin"
+VISITORS = (ANON, LEARNER, TRAINER, HR, ADMIN)
+
+OK, LOGIN = "ok", "login"
+EVERYONE = {v: OK for v in VISITORS}
+SIGNED_IN = {ANON: LOGIN, LEARNER: OK, TRAINER: OK, HR: OK, ADMIN: OK}
+STAFF_ADMIN = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: OK, ADMIN: OK}
+TRAINERS = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: 403, ADMIN: OK}
+
+# (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
+MATRIX: dict[tuple[str, str], dict[str, object]] = {
+    ("/", "GET"): SIGNED_IN,
+    ("/login", "GET"): EVERYONE,
+    ("/login", "POST"): EVERYONE,
+    ("/logout", "POST"): SIGNED_IN,
+    ("/language", "POST"): EVERYONE,
+    ("/me", "GET"): SIGNED_IN,
+    ("/password", "GET"): SIGNED_IN,
+    ("/password", "POST"): SIGNED_IN,
+    ("/trainer", "GET"): TRAINERS,
+    ("/staff", "GET"): STAFF_ADMIN,
+    ("/staff/new", "GET"): STAFF_ADMIN,
+    ("/staff/new", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>", "GET"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/edit", "GET"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/edit", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/reset-password", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/active", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/events", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/events/<int:event_id>/void", "POST"): STAFF_ADMIN,
+    ("/staff/import", "GET"): STAFF_ADMIN,
+    ("/staff/import", "POST"): STAFF_ADMIN,
+    ("/staff/import/template.csv", "GET"): STAFF_ADMIN,
+}
+# Served by the framework and the Bootstrap package for everyone.
+STATIC = {"/static/<path:filename>", "/bootstrap/static/<path:filename>"}
+
+
+def registered_routes(app) -> set[tuple[str, str]]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule in STATIC:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            found.add((rule.rule, method))
+    return found
+
+
+def test_matrix_covers_every_route_and_method(app):
+    routes = registered_routes(app)
+    missing = routes - set(MATRIX)
+    stale = set(MATRIX) - routes
+    assert not missing, f"routes with no access decision: {sorted(missing)}"
+    assert not stale, f"table rows for routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_view_declares_its_access(app):
+    from trainer.core.permissions import declared_access
+
+    for rule in app.url_map.iter_rules():
+        assert declared_access(app, rule.endpoint) is not None, rule.endpoint
+
+
+def _fill(rule: str, ids: dict[str, int]) -> str:
+    return (rule.replace("<int:staff_id>", str(ids["staff"]))
+                .replace("<int:event_id>", str(ids["event"])))
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_access(app, client, users, visitor):
+    target = users["learner2"]
+    ids = {"staff": target.id, "event": target.events[0].id}
+    if visitor != ANON:
+        assert client.login(users[visitor].employee_no).status_code == 302
+    failures = []
+    # Logging out and the password form would end or change this visitor's session: last.
+    last = {"/language": 1, "/password": 2, "/logout": 3}
+    order = sorted(MATRIX, key=lambda k: (last.get(k[0], 0), k))
+    for (rule, method) in order:
+        expected = MATRIX[(rule, method)][visitor]
+        url = _fill(rule, ids)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, {})
+        status = response.status_code
+        if expected == OK:
+            good = status < 400 or status in (400, 422)
+        elif expected == LOGIN:
+            good = (status == 302 and "/login" in response.headers.get("Location", "")) \
+                or status == 401
+        else:
+            good = status == expected
+        if not good:
+            failures.append(f"{method} {url}: expected {expected}, got {status}")
+        assert status != 500
+    assert not failures, "\n".join(failures)
+
+
+def test_a_learner_cannot_see_or_change_another_persons_record(client, users, db_session):
+    other = users["learner2"]
+    client.login(users["learner"].employee_no)
+    assert client.get(f"/staff/{other.id}").status_code == 403
+    assert client.post(f"/staff/{other.id}/reset-password").status_code == 403
+    assert client.post(f"/staff/{other.id}/events", {"kind": "leaving",
+                                                     "occurred_on": "2026-01-01"}).status_code == 403
+    db_session.expire_all()
+    assert db_session.get(type(other), other.id).status == "active"

@@ -1,0 +1,111 @@
+"""Trainer: training tracks, timed quizzes and training records for customer-service centres."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from trainer.config import build_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=str((overrides or {}).get("INSTANCE_PATH", PROJECT_ROOT / "instance")),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(build_config(Path(app.instance_path), overrides))
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    # Order matters: the write intent must be set before anything loads the user, or the
+    # request's transaction would already have begun deferred.
+    _install_request_transactions(app)
+    _register_blueprints(app)
+
+    from trainer.core.errors import register_error_handlers
+    from trainer.core.i18n import install_template_helpers
+    from trainer.core.permissions import install_access_check
+
+    install_access_check(app)
+    register_error_handlers(app)
+    install_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from trainer.core.db import configure_engine, engine_options
+    from trainer.core.i18n import select_locale, select_timezone
+    from trainer.core.sessions import TrainerSessionInterface
+    from trainer.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["SQLITE_BUSY_TIMEOUT_S"]
+    )
+    db.init_app(app)
+    _import_models()
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_S"])
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    app.session_interface = TrainerSessionInterface()
+
+    from trainer.accounts.services import load_user
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    login_manager.login_message = None
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic's autogenerate) sees every table."""
+    import trainer.accounts.models  # noqa: F401
+    import trainer.core.models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from trainer.accounts.cli import register_cli as register_accounts_cli
+    from trainer.accounts.routes import bp as accounts_bp
+    from trainer.accounts.routes import register_nav as register_accounts_nav
+    from trainer.cli import register_commands
+    from trainer.core.nav import install_nav
+
+    install_nav(app)
+    app.register_blueprint(accounts_bp)
+    register_accounts_nav(app)
+    register_accounts_cli(app)
+    register_commands(app)
+
+
+def _install_request_transactions(app: Flask) -> None:
+    """Requests that change things take SQLite's write lock when their transaction begins."""
+    from trainer.core.db import reset_write_intent, set_write_intent
+
+    @app.before_request
+    def _begin_write_intent():
+        view = app.view_functions.get(request.endpoint or "")
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and getattr(
+            view, "_write_lock", True
+        ):
+            request.environ["trainer.write_token"] = set_write_intent(True)
+
+    @app.teardown_request
+    def _end_write_intent(_exc):
+        token = request.environ.pop("trainer.write_token", None)
+        if token is not None:
+            reset_write_intent(token)

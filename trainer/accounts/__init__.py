@@ -1,0 +1,1 @@
+"""Staff members, roles, login, staff events and staff import."""

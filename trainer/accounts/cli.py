@@ -1,0 +1,35 @@
+"""`trainer staff …` commands."""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+
+from trainer.core.timeutil import utcnow
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("staff")
+    def staff() -> None:
+        """Staff accounts."""
+
+    @staff.command("create-admin")
+    @click.argument("employee_no")
+    @click.argument("name")
+    def create_admin(employee_no: str, name: str) -> None:
+        """Create an administrator and print a one-time password."""
+        from trainer.accounts.services import create_staff
+        from trainer.core.db import db, write_intent
+        from trainer.core.errors import DomainError
+
+        with write_intent():
+            try:
+                _staff, otp = create_staff(None, employee_no=employee_no, name=name,
+                                           hire_date=date.today(), roles=["admin", "learner"],
+                                           now=utcnow())
+            except DomainError as exc:
+                db.session.rollback()
+                raise click.ClickException(exc.message % exc.params) from exc
+            db.session.commit()
+        click.echo(f"{employee_no}: one-time password {otp} (must be changed at first login)")

@@ -1,0 +1,66 @@
+"""Demo staff for trying the site: one account per role and a small department of agents."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from trainer.accounts.models import StaffMember
+from trainer.accounts.services import create_staff, get_staff_by_employee_no, record_staff_event
+
+DEMO_PASSWORD = "trainer2026"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    employee_no: str
+    name: str
+    department: str
+    position: str
+    hired_days_ago: int
+    roles: tuple[str, ...]
+    story: str  # what the demo shows with this person
+
+
+DEMO_STAFF = (
+    DemoPerson("A0001", "周敏", "信息部", "系统管理员", 2000, ("admin", "learner"), "admin"),
+    DemoPerson("H0001", "王芳", "人力资源部", "人事专员", 1500, ("hr", "learner"), "hr"),
+    DemoPerson("T0001", "陈刚", "培训部", "培训师", 1800, ("trainer", "learner"), "trainer"),
+    DemoPerson("K0001", "李娜", "客服一部", "坐席", 3 * 365, ("learner",), "veteran"),
+    DemoPerson("K0002", "张伟", "客服一部", "坐席", 5, ("learner",), "new hire"),
+    DemoPerson("K0003", "刘洋", "客服一部", "坐席", 2 * 365, ("learner",), "back from leave"),
+    DemoPerson("K0004", "赵静", "客服一部", "坐席", 4 * 365, ("learner",), "nominated"),
+    DemoPerson("K0005", "孙磊", "客服一部", "坐席", 400, ("learner",), "in-service"),
+    DemoPerson("K0006", "周婷", "客服二部", "坐席", 240, ("learner",), "in-service"),
+    DemoPerson("K0007", "吴昊", "客服二部", "坐席", 600, ("learner",), "on leave"),
+    DemoPerson("K0008", "郑丽", "客服二部", "柜台服务员", 20, ("learner",), "new hire"),
+)
+
+
+def create_demo_staff(*, now: datetime, today: date) -> list[DemoPerson]:
+    """Create the demo people who do not exist yet (idempotent); return those created."""
+    created = []
+    for person in DEMO_STAFF:
+        if get_staff_by_employee_no(person.employee_no) is not None:
+            continue
+        staff, _ = create_staff(
+            None, employee_no=person.employee_no, name=person.name,
+            department=person.department, position=person.position,
+            hire_date=today - timedelta(days=person.hired_days_ago), roles=person.roles,
+            now=now, password=DEMO_PASSWORD)
+        _play_story(staff, person.story, now=now, today=today)
+        created.append(person)
+    return created
+
+
+def _play_story(staff: StaffMember, story: str, *, now: datetime, today: date) -> None:
+    if story == "back from leave":
+        record_staff_event(None, staff, kind="leave_start", occurred_on=today - timedelta(days=47),
+                           note="产假", now=now)
+        record_staff_event(None, staff, kind="leave_return",
+                           occurred_on=today - timedelta(days=2), note="休假 45 天后返岗", now=now)
+    elif story == "nominated":
+        record_staff_event(None, staff, kind="nomination", occurred_on=today - timedelta(days=3),
+                           position="班组长", note="季度绩效第一，推荐晋升班组长", now=now)
+    elif story == "on leave":
+        record_staff_event(None, staff, kind="leave_start", occurred_on=today - timedelta(days=10),
+                           note="病假", now=now)

@@ -1,0 +1,75 @@
+"""Forms of the accounts area. Labels are lazy gettext strings."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", _l("Trainer")), ("hr", _l("HR")),
+                ("admin", _l("Administrator"))]
+LOCALE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
+EVENT_CHOICES = [("leave_start", _l("Leave starts")), ("leave_return", _l("Return from leave")),
+                 ("nomination", _l("Nomination for a position")),
+                 ("position_change", _l("Position change")), ("leaving", _l("Leaving")),
+                 ("hire", _l("Hire (re-hire)"))]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    employee_no = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=32)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Keep me signed in on this device (14 days)"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("New password again"), validators=[DataRequired()])
+
+
+class StaffForm(FlaskForm):
+    employee_no = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=32)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
+    department = StringField(_l("Department"), validators=[Optional(), Length(max=80)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=80)])
+    hire_date = DateField(_l("Hire date"), validators=[DataRequired()])
+    roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES, default=["learner"])
+    locale = SelectField(_l("Language"), choices=LOCALE_CHOICES, default="zh_CN")
+    timezone = StringField(_l("Time zone"), default="Asia/Shanghai",
+                           validators=[DataRequired(), Length(max=64)])
+
+
+class StaffEventForm(FlaskForm):
+    kind = SelectField(_l("Event"), choices=EVENT_CHOICES)
+    occurred_on = DateField(_l("Date"), validators=[DataRequired()])
+    position = StringField(_l("Position (for a nomination or position change)"),
+                           validators=[Optional(), Length(max=80)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class VoidEventForm(FlaskForm):
+    note = StringField(_l("Why is this event wrong?"), validators=[DataRequired(),
+                                                                    Length(max=1000)])
+
+
+class StaffImportForm(FlaskForm):
+    file = FileField(_l("Staff list (XLSX or CSV)"), validators=[FileRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs CSRF protection."""

@@ -1,0 +1,339 @@
+"""Staff accounts and the staff record. Services flush, never commit; routes commit once."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+from sqlalchemy import func, select
+
+from trainer.accounts import rules
+from trainer.accounts.models import StaffEvent, StaffMember, StaffRole
+from trainer.accounts.passwords import (
+    burn_verification_time,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from trainer.accounts.signals import staff_event_recorded
+from trainer.accounts.staff_import import RowError, StaffImport, parse_staff_table, read_table
+from trainer.core.audit import record_event
+from trainer.core.db import db
+from trainer.core.errors import DomainError, Forbidden
+from trainer.core.permissions import ROLES
+from trainer.core.textfiles import DecodeError
+from trainer.core.timeutil import is_valid_timezone
+
+PRIVILEGED_ROLES = {"admin", "hr"}
+
+
+def _check_may_grant(actor: StaffMember, old: set[str], new: set[str]) -> None:
+    unknown = new - set(ROLES)
+    if unknown:
+        raise DomainError("Unknown role %(role)s.", role=", ".join(sorted(unknown)))
+    if (old ^ new) & PRIVILEGED_ROLES and not actor.has_role("admin"):
+        raise Forbidden("Only an administrator may grant or remove the HR and admin roles.")
+
+
+def check_may_manage(actor: StaffMember, target: StaffMember) -> None:
+    """HR manages staff; only an admin manages an admin's account."""
+    if actor.has_role("admin"):
+        return
+    if actor.has_role("hr") and not target.has_role("admin"):
+        return
+    raise Forbidden("You may not change this account.")
+
+
+def _set_roles(staff: StaffMember, roles: Iterable[str]) -> None:
+    wanted = set(roles)
+    staff.roles[:] = [r for r in staff.roles if r.role in wanted]
+    for role in sorted(wanted - staff.role_names):
+        staff.roles.append(StaffRole(role=role))
+
+
+def _validate_profile(employee_no: str, name: str, locale: str, timezone: str) -> None:
+    if not employee_no or len(employee_no) > 32:
+        raise DomainError("The employee number is required (at most 32 characters).")
+    if not name.strip():
+        raise DomainError("The name is required.")
+    if locale not in ("zh_CN", "en"):
+        raise DomainError("Unknown language %(locale)s.", locale=locale)
+    if not is_valid_timezone(timezone):
+        raise DomainError("Unknown time zone %(tz)s.", tz=timezone)
+
+
+def get_staff_by_employee_no(employee_no: str) -> StaffMember | None:
+    return db.session.scalar(
+        select(StaffMember).where(func.lower(StaffMember.employee_no) == employee_no.lower())
+    )
+
+
+def create_staff(
+    actor: StaffMember | None,
+    *,
+    employee_no: str,
+    name: str,
+    department: str = "",
+    position: str = "",
+    hire_date: date,
+    roles: Iterable[str] = ("learner",),
+    locale: str = "zh_CN",
+    timezone: str = "Asia/Shanghai",
+    now: datetime,
+    password: str | None = None,
+) -> tuple[StaffMember, str]:
+    """Create a staff member with a hire event. Returns (staff, one-time password).
+
+    actor=None is the system itself (setup). The password must be changed at first login
+    unless one was given (demo accounts)."""
+    employee_no = employee_no.strip()
+    _validate_profile(employee_no, name, locale, timezone)
+    roles = set(roles) or {"learner"}
+    if actor is not None:
+        _check_may_grant(actor, set(), roles)
+    if get_staff_by_employee_no(employee_no) is not None:
+        raise DomainError("Employee number %(no)s is already in use.", no=employee_no)
+    otp = password or rules.one_time_password()
+    staff = StaffMember(
+        employee_no=employee_no, name=name.strip(), department=department.strip(),
+        position=position.strip(), hire_date=hire_date, locale=locale, timezone=timezone,
+        password_hash=hash_password(otp), must_change_password=password is None,
+        login_enabled=True, status="active", session_token=secrets.token_hex(16),
+        created_at=now, updated_at=now,
+    )
+    _set_roles(staff, roles)
+    db.session.add(staff)
+    db.session.flush()
+    record_event(actor.id if actor else None, "staff.created", "staff", staff.id, now=now,
+                 details={"employee_no": employee_no, "roles": sorted(roles)})
+    record_staff_event(actor, staff, kind="hire", occurred_on=hire_date, now=now,
+                       note="", audit=False)
+    return staff, otp
+
+
+def update_staff(
+    actor: StaffMember,
+    staff: StaffMember,
+    *,
+    name: str,
+    department: str,
+    position: str,
+    hire_date: date | None,
+    roles: Iterable[str],
+    locale: str,
+    timezone: str,
+    now: datetime,
+) -> None:
+    """Edit a staff member's profile and roles (audited with the fields that changed)."""
+    check_may_manage(actor, staff)
+    _validate_profile(staff.employee_no, name, locale, timezone)
+    new_roles = set(roles)
+    if not new_roles:
+        raise DomainError("A person needs at least one role.")
+    _check_may_grant(actor, staff.role_names, new_roles)
+    if staff.id == actor.id and "admin" in staff.role_names and "admin" not in new_roles:
+        raise DomainError("You cannot remove your own administrator role.")
+    before = {"name": staff.name, "department": staff.department, "position": staff.position,
+              "hire_date": staff.hire_date.isoformat() if staff.hire_date else None,
+              "roles": sorted(staff.role_names), "locale": staff.locale,
+              "timezone": staff.timezone}
+    staff.name, staff.department, staff.position = name.strip(), department.strip(), position.strip()
+    staff.hire_date, staff.locale, staff.timezone = hire_date, locale, timezone
+    _set_roles(staff, new_roles)
+    staff.updated_at = now
+    after = {"name": staff.name, "department": staff.department, "position": staff.position,
+             "hire_date": hire_date.isoformat() if hire_date else None,
+             "roles": sorted(new_roles), "locale": locale, "timezone": timezone}
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changed:
+        record_event(actor.id, "staff.updated", "staff", staff.id, now=now, details=changed)
+    db.session.flush()
+
+
+def set_login_enabled(actor: StaffMember, staff: StaffMember, enabled: bool, *,
+                      now: datetime) -> None:
+    """Deactivate (or reactivate) an account; deactivation signs the person out everywhere."""
+    check_may_manage(actor, staff)
+    if staff.id == actor.id and not enabled:
+        raise DomainError("You cannot deactivate your own account.")
+    if staff.login_enabled == enabled:
+        return
+    staff.login_enabled = enabled
+    staff.session_token = secrets.token_hex(16)
+    staff.updated_at = now
+    record_event(actor.id, "staff.activated" if enabled else "staff.deactivated", "staff",
+                 staff.id, now=now)
+    db.session.flush()
+
+
+def reset_password(actor: StaffMember, staff: StaffMember, *, now: datetime) -> str:
+    """Give the person a new one-time password, to be changed at their next login."""
+    check_may_manage(actor, staff)
+    otp = rules.one_time_password()
+    staff.password_hash = hash_password(otp)
+    staff.must_change_password = True
+    staff.session_token = secrets.token_hex(16)
+    staff.updated_at = now
+    record_event(actor.id, "staff.password_reset", "staff", staff.id, now=now)
+    db.session.flush()
+    return otp
+
+
+def change_password(staff: StaffMember, current: str, new: str, *, now: datetime) -> None:
+    """The person chooses their own password (required after a one-time password)."""
+    if not verify_password(staff.password_hash, current):
+        raise DomainError("The current password is wrong.")
+    if current == new:
+        raise DomainError("The new password must differ from the current one.")
+    problems = rules.password_problems(new, staff.employee_no)
+    if problems:
+        raise DomainError(problems[0])
+    staff.password_hash = hash_password(new)
+    staff.must_change_password = False
+    staff.session_token = secrets.token_hex(16)
+    staff.updated_at = now
+    record_event(staff.id, "staff.password_changed", "staff", staff.id, now=now)
+    db.session.flush()
+
+
+def authenticate(employee_no: str, password: str, *, now: datetime) -> StaffMember | None:
+    """The staff member these credentials belong to, or None. Disabled accounts never pass."""
+    staff = get_staff_by_employee_no(employee_no.strip()) if employee_no else None
+    if staff is None:
+        burn_verification_time()
+        return None
+    if not verify_password(staff.password_hash, password) or not staff.is_active:
+        return None
+    if needs_rehash(staff.password_hash):
+        staff.password_hash = hash_password(password)
+    return staff
+
+
+def load_user(user_id: str) -> StaffMember | None:
+    """Flask-Login's loader: the cookie holds id:session_token, so a rotated token signs out."""
+    staff_id, _, token = user_id.partition(":")
+    if not staff_id.isdigit() or not token:
+        return None
+    staff = db.session.get(StaffMember, int(staff_id))
+    if staff is None or not secrets.compare_digest(staff.session_token, token):
+        return None
+    return staff
+
+
+def record_staff_event(
+    actor: StaffMember | None,
+    staff: StaffMember,
+    *,
+    kind: str,
+    occurred_on: date,
+    now: datetime,
+    today: date | None = None,
+    note: str = "",
+    position: str = "",
+    audit: bool = True,
+) -> StaffEvent:
+    """Add a fact to the staff record, re-derive the status and tell subscribers (learning)."""
+    if actor is not None:
+        check_may_manage(actor, staff)
+    if kind not in rules.RECORDABLE_KINDS:
+        raise DomainError("Unknown event type %(kind)s.", kind=kind)
+    if today is not None and occurred_on > today:
+        raise DomainError("An event is recorded once it has happened: %(date)s is in the future.",
+                          date=occurred_on.isoformat())
+    position = position.strip()
+    if kind in ("nomination", "position_change") and not position:
+        raise DomainError("Name the position.")
+    existing = list(staff.events)
+    rules.check_sequence(existing + [rules.NewEvent(kind, occurred_on)])
+    event = StaffEvent(staff=staff, kind=kind, occurred_on=occurred_on, note=note.strip(),
+                       position=position, recorded_at=now,
+                       recorded_by_id=actor.id if actor else None)
+    db.session.add(event)
+    db.session.flush()
+    _apply_derived(staff, now)
+    if audit:
+        record_event(actor.id if actor else None, f"staff_event.{kind}", "staff", staff.id,
+                     now=now, details={"event_id": event.id, "on": occurred_on.isoformat(),
+                                       "position": position, "note": note.strip()})
+    staff_event_recorded.send(event, now=now)
+    return event
+
+
+def void_staff_event(actor: StaffMember, event: StaffEvent, *, note: str,
+                     now: datetime) -> StaffEvent:
+    """Cancel a recorded event by adding a 'void' event; the original stays in the history."""
+    staff = event.staff
+    check_may_manage(actor, staff)
+    if event.kind in ("void",):
+        raise DomainError("A correction cannot itself be voided.")
+    if any(e.kind == "void" and e.voids_event_id == event.id for e in staff.events):
+        raise DomainError("This event is already voided.")
+    if not note.strip():
+        raise DomainError("Say why the event is voided.")
+    remaining = [e for e in staff.events if e.id != event.id]
+    rules.check_sequence(remaining)
+    void = StaffEvent(staff=staff, kind="void", occurred_on=event.occurred_on,
+                      voids_event_id=event.id, note=note.strip(), recorded_at=now,
+                      recorded_by_id=actor.id)
+    db.session.add(void)
+    db.session.flush()
+    _apply_derived(staff, now)
+    record_event(actor.id, "staff_event.voided", "staff", staff.id, now=now,
+                 details={"event_id": event.id, "note": note.strip()})
+    staff_event_recorded.send(void, now=now)
+    return void
+
+
+def _apply_derived(staff: StaffMember, now: datetime) -> None:
+    db.session.refresh(staff, ["events"])
+    effective = rules.effective_events(staff.events)
+    staff.status = rules.derive_status(effective)
+    for event in effective:
+        if event.kind == "position_change":
+            staff.position = event.position
+        if event.kind == "hire" and staff.hire_date is None:
+            staff.hire_date = event.occurred_on
+    staff.updated_at = now
+    db.session.flush()
+
+
+@dataclass
+class ImportOutcome:
+    created: list[tuple[StaffMember, str]]
+    errors: list[RowError]
+    rows_read: int
+
+
+def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetime,
+                 today: date) -> ImportOutcome:
+    """Validate a whole staff list first; create everyone, or nobody when any row is bad."""
+    try:
+        table = read_table(data, filename)
+    except DecodeError as exc:
+        return ImportOutcome([], [RowError(0, "", str(exc))], 0)
+    parsed: StaffImport = parse_staff_table(table, today)
+    errors = list(parsed.errors)
+    numbers = [r.employee_no.lower() for r in parsed.rows]
+    if numbers:
+        taken = set(db.session.scalars(
+            select(func.lower(StaffMember.employee_no)).where(
+                func.lower(StaffMember.employee_no).in_(numbers))))
+        for row in parsed.rows:
+            if row.employee_no.lower() in taken:
+                errors.append(RowError(row.row, "工号", "Employee number %(value)s is already in "
+                                       "use.", {"value": row.employee_no}))
+            if PRIVILEGED_ROLES & set(row.roles) and not actor.has_role("admin"):
+                errors.append(RowError(row.row, "角色", "Only an administrator may grant the HR "
+                                       "and admin roles."))
+    if errors:
+        errors.sort(key=lambda e: (e.row, e.column))
+        return ImportOutcome([], errors, len(parsed.rows))
+    created = []
+    for row in parsed.rows:
+        created.append(create_staff(
+            actor, employee_no=row.employee_no, name=row.name, department=row.department,
+            position=row.position, hire_date=row.hire_date, roles=row.roles, now=now))
+    record_event(actor.id, "staff.imported", "staff", None, now=now,
+                 details={"filename": filename, "count": len(created)})
+    return ImportOutcome(created, [], len(parsed.rows))

@@ -1,0 +1,221 @@
+"""Pure parsing and validation of a staff list (XLSX or CSV). Nothing here touches the database;
+the service checks what only the database knows (existing employee numbers) and saves."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from trainer.core.textfiles import DecodeError, decode_text
+
+COLUMNS = {
+    "employee_no": ("工号", "员工编号", "employee_no", "employee no", "employee number", "id"),
+    "name": ("姓名", "name"),
+    "department": ("部门", "department", "dept"),
+    "position": ("岗位", "职位", "position", "post"),
+    "hire_date": ("入职日期", "hire_date", "hire date", "hired"),
+    "roles": ("角色", "roles", "role"),
+}
+REQUIRED = ("employee_no", "name", "hire_date")
+COLUMN_LABELS = {"employee_no": "工号", "name": "姓名", "department": "部门", "position": "岗位",
+                 "hire_date": "入职日期", "roles": "角色"}
+ROLE_WORDS = {
+    "学员": "learner", "员工": "learner", "坐席": "learner", "learner": "learner",
+    "培训师": "trainer", "讲师": "trainer", "trainer": "trainer",
+    "人力资源": "hr", "人事": "hr", "hr": "hr",
+    "管理员": "admin", "admin": "admin", "administrator": "admin",
+}
+MAX_ROWS = 20000
+_EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+@dataclass
+class RowError:
+    row: int          # spreadsheet row number, header = 1
+    column: str       # the column's label, "" for the whole row or file
+    message: str      # gettext msgid with %(…)s placeholders
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class StaffRow:
+    row: int
+    employee_no: str
+    name: str
+    department: str
+    position: str
+    hire_date: date
+    roles: list[str]
+
+
+@dataclass
+class StaffImport:
+    rows: list[StaffRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and bool(self.rows)
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_table(data: bytes, filename: str) -> list[list[object]]:
+    """Rows of cells from an XLSX or CSV file; raises DecodeError for anything else."""
+    if not data:
+        raise DecodeError("The file is empty.")
+    if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook  # imported here: only spreadsheet uploads pay for it
+
+        try:
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+            raise DecodeError("The file is not a readable XLSX spreadsheet.") from exc
+        try:
+            sheet = workbook.worksheets[0]
+            rows = [list(r) for _, r in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))]
+        finally:
+            workbook.close()
+        return rows
+    text, _encoding = decode_text(data)
+    try:
+        return [list(r) for r in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:
+        raise DecodeError("The file is not a readable CSV file.") from exc
+
+
+def _map_header(header: list[object]) -> tuple[dict[str, int], list[RowError]]:
+    positions: dict[str, int] = {}
+    errors: list[RowError] = []
+    for index, cell in enumerate(header):
+        label = _cell_text(cell).lower()
+        for key, names in COLUMNS.items():
+            if label in names:
+                positions.setdefault(key, index)
+    for key in REQUIRED:
+        if key not in positions:
+            errors.append(RowError(1, COLUMN_LABELS[key], "Required column %(column)s is missing.",
+                                   {"column": COLUMN_LABELS[key]}))
+    return positions, errors
+
+
+def _parse_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    match = _DATE.match(_cell_text(value))
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def _parse_roles(text: str) -> tuple[list[str], list[str]]:
+    roles: list[str] = []
+    unknown: list[str] = []
+    for word in re.split(r"[,，、;；/\s]+", text.strip()):
+        if not word:
+            continue
+        role = ROLE_WORDS.get(word.lower())
+        if role is None:
+            unknown.append(word)
+        elif role not in roles:
+            roles.append(role)
+    return roles or ["learner"], unknown
+
+
+def parse_staff_table(table: list[list[object]], today: date) -> StaffImport:
+    """Validate every row; collect every problem with its row number and column."""
+    result = StaffImport()
+    # Trailing empty rows are common in spreadsheets; they are not errors.
+    while table and not any(_cell_text(c) for c in table[-1]):
+        table.pop()
+    if not table:
+        result.errors.append(RowError(0, "", "The file is empty."))
+        return result
+    positions, errors = _map_header(table[0])
+    if errors:
+        result.errors.extend(errors)
+        return result
+    if len(table) == 1:
+        result.errors.append(RowError(1, "", "The file has a header but no staff rows."))
+        return result
+    if len(table) - 1 > MAX_ROWS:
+        result.errors.append(RowError(0, "", "The file has more than %(max)d rows.",
+                                      {"max": MAX_ROWS}))
+        return result
+    seen: dict[str, int] = {}
+    for number, cells in enumerate(table[1:], start=2):
+        def get(key: str) -> object:
+            index = positions.get(key)
+            return cells[index] if index is not None and index < len(cells) else None
+
+        if not any(_cell_text(c) for c in cells):
+            continue
+        row_errors: list[RowError] = []
+        employee_no = _cell_text(get("employee_no"))
+        name = _cell_text(get("name"))
+        department = _cell_text(get("department"))
+        position = _cell_text(get("position"))
+        if not employee_no:
+            row_errors.append(RowError(number, "工号", "The employee number is empty."))
+        elif not _EMPLOYEE_NO.match(employee_no):
+            row_errors.append(RowError(number, "工号", "The employee number %(value)s may only "
+                                       "hold letters, digits, - and _.", {"value": employee_no}))
+        elif employee_no in seen:
+            row_errors.append(RowError(number, "工号", "The employee number %(value)s is already "
+                                       "on row %(other)d.", {"value": employee_no,
+                                                             "other": seen[employee_no]}))
+        else:
+            seen[employee_no] = number
+        if not name:
+            row_errors.append(RowError(number, "姓名", "The name is empty."))
+        elif len(name) > 80:
+            row_errors.append(RowError(number, "姓名", "The name is longer than 80 characters."))
+        for key, value in (("department", department), ("position", position)):
+            if len(value) > 80:
+                row_errors.append(RowError(number, COLUMN_LABELS[key],
+                                           "The value is longer than 80 characters."))
+        raw_date = get("hire_date")
+        hire_date = _parse_date(raw_date)
+        if hire_date is None:
+            row_errors.append(RowError(number, "入职日期", "The hire date %(value)s is not a date "
+                                       "like 2024-03-01.", {"value": _cell_text(raw_date)}))
+        elif hire_date > today:
+            row_errors.append(RowError(number, "入职日期", "The hire date %(value)s is in the "
+                                       "future.", {"value": hire_date.isoformat()}))
+        roles, unknown = _parse_roles(_cell_text(get("roles")))
+        if unknown:
+            row_errors.append(RowError(number, "角色", "Unknown role %(value)s.",
+                                       {"value": "、".join(unknown)}))
+        if row_errors:
+            result.errors.extend(row_errors)
+            continue
+        assert hire_date is not None
+        result.rows.append(StaffRow(number, employee_no, name, department, position, hire_date,
+                                    roles))
+    if not result.rows and not result.errors:
+        result.errors.append(RowError(1, "", "The file has a header but no staff rows."))
+    return result
+
+
+def template_csv() -> bytes:
+    rows = [["工号", "姓名", "部门", "岗位", "入职日期", "角色"],
+            ["K1001", "张晓燕", "客服一部", "坐席", "2026-03-01", "学员"],
+            ["K1002", "李明", "客服一部", "质检员", "2024-09-15", "学员、培训师"]]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8-sig")

@@ -1,0 +1,105 @@
+"""Configuration: defaults, then TRAINER_* environment variables, then explicit overrides (tests)."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+# Failed-login limits. A whole call centre can sit behind one NAT address, so the per-address
+# limit counts only failures and is sized for hundreds of people mistyping at shift start; the
+# per-account limit is short so that nobody can lock a colleague out for long.
+LOGIN_FAILURES_PER_ACCOUNT = "10 per 10 minutes"
+LOGIN_FAILURES_PER_ADDRESS = "300 per 10 minutes"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run safely (e.g. production without a secret key)."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Map a plain postgresql:// URL to the psycopg 3 driver SQLAlchemy should use."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("TRAINER_SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError("TRAINER_SECRET_KEY must be set in production")
+    # Generated once per installation and kept out of version control (instance/ is ignored).
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    production = overrides.get("PRODUCTION", _env_bool("TRAINER_PRODUCTION", False))
+    database_url = overrides.pop("DATABASE_URL", None) or os.environ.get(
+        "TRAINER_DATABASE_URL", f"sqlite:///{instance_path / 'trainer.db'}"
+    )
+    if "SECRET_KEY" in overrides:
+        secret_key = overrides["SECRET_KEY"]
+    else:
+        secret_key = _secret_key(instance_path, production)
+    if production and (not secret_key or len(secret_key) < 16):
+        raise ConfigError("TRAINER_SECRET_KEY is too short for production")
+    redis_url = overrides.pop("REDIS_URL", None) or os.environ.get("TRAINER_REDIS_URL") or None
+    secure_cookies = _env_bool("TRAINER_SECURE_COOKIES", production)
+
+    config: dict[str, Any] = {
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_RECORD_QUERIES": False,
+        "REDIS_URL": redis_url,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("TRAINER_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
+        # Cookies: HttpOnly and SameSite=Lax always; Secure whenever the request came over HTTPS
+        # (see core.sessions) or when forced for deployments behind TLS-terminating proxies.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        # A CSRF token must outlive the longest exam: an agent who starts a 3-hour exam must still
+        # be able to submit it. The token is also bound to the session, which expires after 12 h.
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        "WTF_CSRF_SSL_STRICT": True,
+        "BOOTSTRAP_SERVE_LOCAL": True,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": ("zh_CN", "en"),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "RATELIMIT_KEY_PREFIX": os.environ.get("TRAINER_RATELIMIT_PREFIX", "trainer"),
+        "LOGIN_FAILURES_PER_ACCOUNT": LOGIN_FAILURES_PER_ACCOUNT,
+        "LOGIN_FAILURES_PER_ADDRESS": LOGIN_FAILURES_PER_ADDRESS,
+        # Number of proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
+        "TRUSTED_PROXIES": int(os.environ.get("TRAINER_TRUSTED_PROXIES", "0")),
+        "SQLITE_BUSY_TIMEOUT_S": 30,
+    }
+    config.update(overrides)
+    return config

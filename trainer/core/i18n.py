@@ -1,0 +1,47 @@
+"""Language and time-zone selection, and the date/time filters templates use."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from trainer.core.timeutil import DEFAULT_TIMEZONE, is_valid_timezone
+
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def select_timezone() -> str:
+    # Flask-Babel wants a zone name, not a ZoneInfo.
+    if getattr(current_user, "is_authenticated", False):
+        tz = current_user.timezone
+        if tz and is_valid_timezone(tz):
+            return tz
+    return current_app.config.get("CENTRE_TIMEZONE", DEFAULT_TIMEZONE)
+
+
+def install_template_helpers(app: Flask) -> None:
+    @app.template_filter("dt")
+    def _format_dt(value: datetime | None, fmt: str = "medium") -> str:
+        return format_datetime(value, fmt) if value else ""
+
+    @app.template_filter("d")
+    def _format_d(value: date | None, fmt: str = "medium") -> str:
+        return format_date(value, fmt) if value else ""
+
+    @app.context_processor
+    def _languages():
+        return {"language_names": LANGUAGE_NAMES, "get_locale": get_locale}

@@ -1,0 +1,32 @@
+"""The navigation bar: each area adds its entries with the roles that see them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login import current_user
+
+from trainer.core.permissions import has_any_role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy gettext string
+    roles: tuple[str, ...]
+    order: int
+
+
+def add_nav_item(app: Flask, endpoint: str, label: object, roles: tuple[str, ...],
+                 order: int) -> None:
+    app.extensions.setdefault("trainer.nav", []).append(NavItem(endpoint, label, roles, order))
+
+
+def install_nav(app: Flask) -> None:
+    @app.context_processor
+    def _nav():
+        def nav_items() -> list[NavItem]:
+            items = sorted(app.extensions.get("trainer.nav", []), key=lambda i: i.order)
+            return [i for i in items if has_any_role(current_user, i.roles)]
+
+        return {"nav_items": nav_items}
