@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic's autogenerate) sees every table."""
     import trainer.accounts.models  # noqa: F401
+    import trainer.banks.models  # noqa: F401
     import trainer.core.models  # noqa: F401
 
 
@@ -82,6 +83,8 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.accounts.cli import register_cli as register_accounts_cli
     from trainer.accounts.routes import bp as accounts_bp
     from trainer.accounts.routes import register_nav as register_accounts_nav
+    from trainer.banks.cli import register_cli as register_banks_cli
+    from trainer.banks.routes import register as register_banks
     from trainer.cli import register_commands
     from trainer.core.nav import install_nav
 
@@ -89,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     register_accounts_nav(app)
     register_accounts_cli(app)
+    register_banks(app)
+    register_banks_cli(app)
     register_commands(app)
 
 

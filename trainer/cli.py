@@ -33,7 +33,7 @@ def register_commands(app: Flask) -> None:
         now = utcnow()
         with write_intent():
             for step in _content_steps():
-                step(now=now)
+                click.echo(step(now=now).summary())
             db.session.commit()
             if demo:
                 from trainer.accounts.demo import DEMO_PASSWORD, create_demo_staff
@@ -52,9 +52,37 @@ def register_commands(app: Flask) -> None:
         click.echo("Setup complete.")
 
 
+    @app.cli.group("content")
+    def content() -> None:
+        """The shipped question banks and courses."""
+
+    @content.command("sync")
+    def sync() -> None:
+        """Load question_banks/ (and courses/) idempotently; report what changed."""
+        from trainer.core.db import db, write_intent
+        from trainer.core.timeutil import utcnow
+
+        with write_intent():
+            reports = [step(now=utcnow()) for step in _content_steps()]
+            db.session.commit()
+        failed = False
+        for report in reports:
+            click.echo(report.summary())
+            for line in report.conflicts:
+                click.echo(f"  conflict (edited in the site, not overwritten): {line}")
+            for line in report.errors:
+                click.echo(f"  error: {line}")
+                failed = True
+        if failed:
+            raise SystemExit(1)
+
+
 def _content_steps() -> list:
     """Loaders of the shipped content, in dependency order (banks before courses)."""
-    return []
+    from trainer import PROJECT_ROOT
+    from trainer.banks.services import sync_banks
+
+    return [lambda now: sync_banks(PROJECT_ROOT / "question_banks", now=now)]
 
 
 def _demo_steps() -> list:

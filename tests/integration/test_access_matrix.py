@@ -28,7 +28,27 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/me", "GET"): SIGNED_IN,
     ("/password", "GET"): SIGNED_IN,
     ("/password", "POST"): SIGNED_IN,
-    ("/trainer", "GET"): TRAINERS,
+    ("/banks/", "GET"): TRAINERS,
+    ("/banks/new", "GET"): TRAINERS,
+    ("/banks/new", "POST"): TRAINERS,
+    ("/banks/<int:bank_id>", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/edit", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/edit", "POST"): TRAINERS,
+    ("/banks/<int:bank_id>/coverage", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/move", "POST"): TRAINERS,
+    ("/banks/<int:bank_id>/questions/new", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/questions/new", "POST"): TRAINERS,
+    ("/banks/questions/<int:question_id>", "GET"): TRAINERS,
+    ("/banks/questions/<int:question_id>/edit", "GET"): TRAINERS,
+    ("/banks/questions/<int:question_id>/edit", "POST"): TRAINERS,
+    ("/banks/questions/<int:question_id>/duplicate", "POST"): TRAINERS,
+    ("/banks/questions/<int:question_id>/retire", "POST"): TRAINERS,
+    ("/banks/<int:bank_id>/import", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/import", "POST"): TRAINERS,
+    ("/banks/<int:bank_id>/import/<token>", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/import/<token>", "POST"): TRAINERS,
+    ("/banks/import/template.xlsx", "GET"): TRAINERS,
+    ("/banks/<int:bank_id>/export", "GET"): TRAINERS,
     ("/staff", "GET"): STAFF_ADMIN,
     ("/staff/new", "GET"): STAFF_ADMIN,
     ("/staff/new", "POST"): STAFF_ADMIN,
@@ -72,15 +92,31 @@ def test_every_view_declares_its_access(app):
         assert declared_access(app, rule.endpoint) is not None, rule.endpoint
 
 
-def _fill(rule: str, ids: dict[str, int]) -> str:
-    return (rule.replace("<int:staff_id>", str(ids["staff"]))
-                .replace("<int:event_id>", str(ids["event"])))
+def _fill(rule: str, ids: dict[str, object]) -> str:
+    for name, value in ids.items():
+        rule = rule.replace(f"<int:{name}_id>", str(value))
+    return rule.replace("<token>", "no-such-token")
+
+
+@pytest.fixture
+def objects(users, db_session):
+    """One object of each kind for the routes that take an id."""
+    from trainer.banks import services as banks
+    from trainer.banks.formats import parse_gift
+    from trainer.core.timeutil import utcnow
+
+    bank = banks.create_bank(None, name="权限测试题库", now=utcnow())
+    question = banks.create_question(None, bank, parse_gift("题干？{=对 ~错}").questions[0],
+                                     now=utcnow())
+    db_session.commit()
+    target = users["learner2"]
+    return {"staff": target.id, "event": target.events[0].id, "bank": bank.id,
+            "question": question.id}
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
-def test_access(app, client, users, visitor):
-    target = users["learner2"]
-    ids = {"staff": target.id, "event": target.events[0].id}
+def test_access(app, client, users, objects, visitor):
+    ids = objects
     if visitor != ANON:
         assert client.login(users[visitor].employee_no).status_code == 302
     failures = []

@@ -34,16 +34,13 @@ from trainer.accounts.models import StaffEvent, StaffMember
 from trainer.accounts.staff_import import template_csv
 from trainer.core.db import db, without_write_lock
 from trainer.core.errors import DomainError
+from trainer.core.nav import home_endpoint
 from trainer.core.permissions import public, roles_required, signed_in
 from trainer.core.timeutil import local_date, utcnow
 from trainer.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
-# Where each role lands after login, most specific first. Later areas replace the entries for
-# their role (learning: my training; banks: the trainer's banks) through app.config.
-DEFAULT_HOMES = (("admin", "accounts.staff_list"), ("hr", "accounts.staff_list"),
-                 ("trainer", "accounts.trainer_home"), ("learner", "accounts.my_home"))
 PAGE_SIZE = 50
 
 
@@ -65,11 +62,7 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def home_url_for(user: StaffMember) -> str:
-    homes = current_app.config.get("HOME_ENDPOINTS", DEFAULT_HOMES)
-    for role, endpoint in homes:
-        if user.has_role(role):
-            return url_for(endpoint)
-    return url_for("accounts.my_home")
+    return url_for(home_endpoint(current_app, user.role_names) or "accounts.my_home")
 
 
 def today_local():
@@ -151,12 +144,6 @@ def index():
 @signed_in
 def my_home():
     return render_template("accounts/me.html", staff=current_user)
-
-
-@bp.route("/trainer")
-@roles_required("trainer", "admin")
-def trainer_home():
-    return render_template("accounts/trainer_home.html")
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -348,7 +335,7 @@ def staff_import():
         if outcome.errors:
             db.session.rollback()
             return render_template("accounts/staff_import.html", form=form,
-                                   errors=outcome.errors), 422
+                                   errors=outcome.errors, translate=_), 422
         db.session.commit()
         return render_template("accounts/staff_import_done.html", created=outcome.created)
     return render_template("accounts/staff_import.html", form=form, errors=None)
@@ -376,8 +363,10 @@ def _labels():
 
 
 def register_nav(app) -> None:
-    from trainer.core.nav import add_nav_item
+    from trainer.core.nav import add_nav_item, set_home
 
     add_nav_item(app, "accounts.my_home", _l("My training"), ("learner",), 10)
-    add_nav_item(app, "accounts.trainer_home", _l("Banks and quizzes"), ("trainer", "admin"), 20)
     add_nav_item(app, "accounts.staff_list", _l("Staff"), ("hr", "admin"), 60)
+    for role, endpoint in (("admin", "accounts.staff_list"), ("hr", "accounts.staff_list"),
+                           ("learner", "accounts.my_home")):
+        set_home(app, role, endpoint)

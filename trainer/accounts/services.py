@@ -311,7 +311,7 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
     try:
         table = read_table(data, filename)
     except DecodeError as exc:
-        return ImportOutcome([], [RowError(0, "", str(exc))], 0)
+        return ImportOutcome([], [RowError(0, "", exc.message, exc.params, brace=True)], 0)
     parsed: StaffImport = parse_staff_table(table, today)
     errors = list(parsed.errors)
     numbers = [r.employee_no.lower() for r in parsed.rows]

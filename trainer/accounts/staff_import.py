@@ -9,7 +9,8 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from trainer.core.textfiles import DecodeError, decode_text
+from trainer.core.errors import N_
+from trainer.core.textfiles import DecodeError, decode_bytes
 
 COLUMNS = {
     "employee_no": ("工号", "员工编号", "employee_no", "employee no", "employee number", "id"),
@@ -37,8 +38,13 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 class RowError:
     row: int          # spreadsheet row number, header = 1
     column: str       # the column's label, "" for the whole row or file
-    message: str      # gettext msgid with %(…)s placeholders
+    message: str      # gettext msgid with %(…)s placeholders ({…} when brace is set)
     params: dict = field(default_factory=dict)
+    brace: bool = False
+
+    def render(self, translate) -> str:
+        text = translate(self.message)
+        return text.format(**self.params) if self.brace else text % self.params
 
 
 @dataclass
@@ -73,25 +79,25 @@ def _cell_text(value: object) -> str:
 def read_table(data: bytes, filename: str) -> list[list[object]]:
     """Rows of cells from an XLSX or CSV file; raises DecodeError for anything else."""
     if not data:
-        raise DecodeError("The file is empty.")
+        raise DecodeError(N_("The file is empty."))
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook  # imported here: only spreadsheet uploads pay for it
 
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-            raise DecodeError("The file is not a readable XLSX spreadsheet.") from exc
+            raise DecodeError(N_("The file is not a readable XLSX spreadsheet.")) from exc
         try:
             sheet = workbook.worksheets[0]
             rows = [list(r) for _, r in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))]
         finally:
             workbook.close()
         return rows
-    text, _encoding = decode_text(data)
+    text, _encoding = decode_bytes(data)
     try:
         return [list(r) for r in csv.reader(io.StringIO(text))]
     except csv.Error as exc:
-        raise DecodeError("The file is not a readable CSV file.") from exc
+        raise DecodeError(N_("The file is not a readable CSV file.")) from exc
 
 
 def _map_header(header: list[object]) -> tuple[dict[str, int], list[RowError]]:

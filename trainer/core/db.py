@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import contextvars
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -116,3 +117,38 @@ def configure_engine(engine: Engine, busy_timeout_s: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def reserve_ids(table: Any, count: int) -> list[int] | None:
+    """On PostgreSQL, take `count` ids from the table's sequence (so rows can be written with
+    COPY and still be referred to); elsewhere None: let the INSERT assign them."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql" or count == 0:
+        return None
+    sequence = connection.exec_driver_sql(
+        f"SELECT pg_get_serial_sequence('{table.name}', 'id')").scalar()
+    return list(connection.exec_driver_sql(
+        f"SELECT nextval('{sequence}') FROM generate_series(1, {int(count)})").scalars())
+
+
+def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in one go: COPY on PostgreSQL (psycopg), executemany elsewhere.
+    Imports of thousands of questions spend their time here."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([_copy_value(row[c]) for c in columns])
+        return
+    connection.execute(table.insert(), rows)

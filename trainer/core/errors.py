@@ -31,6 +31,13 @@ class DomainError(Exception):
         return gettext(self.message, **self.params)
 
 
+class BraceDomainError(DomainError):
+    """A DomainError whose message uses {placeholders} (the format parsers' messages)."""
+
+    def translated(self) -> str:
+        return gettext(self.message).format(**self.params)
+
+
 class NotFound(DomainError):
     status_code = 404
 

@@ -42,6 +42,12 @@ def install_template_helpers(app: Flask) -> None:
     def _format_d(value: date | None, fmt: str = "medium") -> str:
         return format_date(value, fmt) if value else ""
 
+    @app.template_filter("rich")
+    def _rich(value: str | None, text_format: str = "markdown"):
+        from trainer.core.markdown import render_text
+
+        return render_text(value or "", text_format)
+
     @app.context_processor
     def _languages():
         return {"language_names": LANGUAGE_NAMES, "get_locale": get_locale}

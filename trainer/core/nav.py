@@ -22,6 +22,23 @@ def add_nav_item(app: Flask, endpoint: str, label: object, roles: tuple[str, ...
     app.extensions.setdefault("trainer.nav", []).append(NavItem(endpoint, label, roles, order))
 
 
+# The role whose home wins when a person holds several, most specific first.
+HOME_PRIORITY = ("admin", "hr", "trainer", "learner")
+
+
+def set_home(app: Flask, role: str, endpoint: str) -> None:
+    """Where people with this role land after login (the area that owns the page decides)."""
+    app.extensions.setdefault("trainer.homes", {})[role] = endpoint
+
+
+def home_endpoint(app: Flask, roles: set[str]) -> str | None:
+    homes = app.extensions.get("trainer.homes", {})
+    for role in HOME_PRIORITY:
+        if role in roles and role in homes:
+            return homes[role]
+    return None
+
+
 def install_nav(app: Flask) -> None:
     @app.context_processor
     def _nav():

@@ -1,0 +1,339 @@
+"""Shared shapes, validation, encodings, format detection and parse_file (pure, no app)."""
+
+from __future__ import annotations
+
+import codecs
+from decimal import Decimal
+
+import pytest
+
+from trainer.banks.formats import (
+    EXPORT_FILE_TYPES,
+    EXPORTERS,
+    FORMATS,
+    ParsedChoice,
+    ParsedQuestion,
+    ParseIssue,
+    ParseResult,
+    detect_format,
+    export_gift,
+    parse_file,
+    question_key,
+    validate_question,
+)
+from trainer.banks.formats.base import (
+    format_category_path,
+    is_keep_in_place_text,
+    parse_category_path,
+    split_evenly,
+    truefalse_choices,
+    weights_from_letters,
+)
+from trainer.banks.formats.encoding import DecodeError, decode_bytes
+
+D = Decimal
+
+
+def single(**overrides: object) -> ParsedQuestion:
+    q = ParsedQuestion(
+        qtype="single",
+        stem="结束服务时应当使用哪一声？",
+        choices=[
+            ParsedChoice("问候声", D(0)),
+            ParsedChoice("道别声", D(100)),
+            ParsedChoice("致谢声", D(0)),
+        ],
+    )
+    for key, value in overrides.items():
+        setattr(q, key, value)
+    return q
+
+
+def messages(q: ParsedQuestion) -> list[str]:
+    return [m for m, _ in validate_question(q)]
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+
+def test_a_valid_single_choice_question_passes() -> None:
+    assert validate_question(single()) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"stem": "   "}, "no text"),
+        ({"difficulty": 4}, "Difficulty"),
+        ({"difficulty": 0}, "Difficulty"),
+        ({"default_points": D(0)}, "Points"),
+        ({"default_points": D(-1)}, "Points"),
+        ({"choices": [ParsedChoice("a", D(100))]}, "at least two"),
+        ({"choices": [ParsedChoice("a", D(50)), ParsedChoice("b", D(0))]}, "100 %"),
+        ({"choices": [ParsedChoice("a", D(100)), ParsedChoice(" ", D(0))]}, "no text"),
+        ({"choices": [ParsedChoice("a", D(100)), ParsedChoice("b", D(-150))]}, "outside"),
+        (
+            {"choices": [ParsedChoice(str(i), D(100 if i == 0 else 0)) for i in range(21)]},
+            "Too many choices",
+        ),
+        ({"qtype": "essay"}, "Unknown question type"),
+        ({"text_format": "rtf"}, "Unknown text format"),
+    ],
+)
+def test_validation_reports_each_rule(overrides: dict[str, object], fragment: str) -> None:
+    assert any(fragment in m for m in messages(single(**overrides)))
+
+
+def test_twenty_choices_are_allowed_twenty_one_are_not() -> None:
+    twenty = [ParsedChoice(str(i), D(100 if i == 0 else 0)) for i in range(20)]
+    assert validate_question(single(choices=twenty)) == []
+
+
+def test_multiple_choice_weights_must_total_100_within_a_hundredth() -> None:
+    ok = [
+        ParsedChoice("a", D("33.33333")),
+        ParsedChoice("b", D("33.33333")),
+        ParsedChoice("c", D("33.33334")),
+        ParsedChoice("d", D(-100)),
+    ]
+    assert validate_question(single(qtype="multiple", choices=ok)) == []
+    near = [ParsedChoice("a", D("50")), ParsedChoice("b", D("49.995"))]
+    assert validate_question(single(qtype="multiple", choices=near)) == []
+    off = [ParsedChoice("a", D("50")), ParsedChoice("b", D("40"))]
+    problems = validate_question(single(qtype="multiple", choices=off))
+    assert problems and problems[0][1]["total"] == "90"
+    over = [ParsedChoice("a", D("150")), ParsedChoice("b", D("-50"))]
+    assert any("outside" in m for m, _ in validate_question(single(qtype="multiple", choices=over)))
+
+
+def test_true_false_needs_exactly_its_two_choices_and_an_answer() -> None:
+    assert validate_question(single(qtype="truefalse", choices=truefalse_choices(False))) == []
+    no_answer = [ParsedChoice("正确", D(0)), ParsedChoice("错误", D(0))]
+    assert messages(single(qtype="truefalse", choices=no_answer))
+    assert messages(single(qtype="truefalse", choices=truefalse_choices(True)[:1]))
+
+
+def test_question_key_ignores_case_spacing_and_choice_order_but_not_the_key() -> None:
+    a = single(stem="Which  ONE\nis right?")
+    b = single(stem="which one is right?", choices=list(reversed(single().choices)))
+    assert question_key(a) == question_key(b)
+    c = single(
+        choices=[
+            ParsedChoice("问候声", D(100)),
+            ParsedChoice("道别声", D(0)),
+            ParsedChoice("致谢声", D(0)),
+        ]
+    )
+    assert question_key(a) != question_key(c)
+    assert question_key(a) != question_key(single(qtype="multiple"))
+
+
+def test_issue_render_translates_then_formats() -> None:
+    issue = ParseIssue(3, "error", "Row {row}: bad {x}", {"row": 3, "x": "{braces}"}, "…")
+    assert issue.render() == "Row 3: bad {braces}"
+    assert issue.render(lambda s: "第 {row} 行：{x} 有误") == "第 3 行：{braces} 有误"
+    # A translation with a wrong placeholder falls back to English instead of failing.
+    assert issue.render(lambda s: "第 {line} 行") == "Row 3: bad {braces}"
+
+
+def test_result_properties() -> None:
+    result = ParseResult(
+        format="gift",
+        questions=[single(), single(qtype="truefalse", choices=truefalse_choices(True))],
+    )
+    result.issues = [
+        ParseIssue(1, "skipped", "s"),
+        ParseIssue(2, "unsupported", "u"),
+        ParseIssue(3, "incomplete", "i"),
+    ]
+    assert result.counts_by_type() == {"single": 1, "multiple": 0, "truefalse": 1}
+    assert [i.line for i in result.errors] == [3]
+    assert [i.line for i in result.skipped] == [1]
+    assert [i.line for i in result.unsupported] == [2]
+    assert not result.ok
+    result.issues = result.issues[:2]
+    assert result.ok
+
+
+# -- weights, keep in place, category paths ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 6, 7])
+def test_split_evenly_adds_up_exactly(count: int) -> None:
+    shares = split_evenly(count, D(100))
+    assert sum(shares) == D(100)
+    assert all(s.as_tuple().exponent == -5 for s in shares)
+    assert max(shares) - min(shares) <= D("0.0001")
+
+
+def test_weights_from_letters_gives_wrong_choices_minus_100_in_total() -> None:
+    weights = weights_from_letters(5, {0, 2, 3}, multiple=True)
+    assert weights == [D("33.33333"), D("-50"), D("33.33333"), D("33.33334"), D("-50")]
+    assert weights_from_letters(3, {1}, multiple=False) == [D(0), D(100), D(0)]
+    assert weights_from_letters(2, {0, 1}, multiple=True) == [D(50), D(50)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["以上都不对", " 以上都是 ", "以上皆非。", "None of the above", "ALL OF THE ABOVE.", "都不对"],
+)
+def test_keep_in_place_texts(text: str) -> None:
+    assert is_keep_in_place_text(text)
+
+
+@pytest.mark.parametrize("text", ["以上都不对的说法", "none", "问候声"])
+def test_ordinary_texts_are_not_kept_in_place(text: str) -> None:
+    assert not is_keep_in_place_text(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "path"),
+    [
+        ("服务规范/服务七声", ("服务规范", "服务七声")),
+        ("$course$/top/服务规范/服务七声", ("服务规范", "服务七声")),
+        ("top/a", ("a",)),
+        ("$course$/Default for X/b", ("Default for X", "b")),
+        ("a//b/c", ("a/b", "c")),
+        (" a / b ", ("a", "b")),
+        ("top", ()),
+        ("", ()),
+    ],
+)
+def test_category_paths(raw: str, path: tuple[str, ...]) -> None:
+    assert parse_category_path(raw) == path
+
+
+@pytest.mark.parametrize("path", [("top", "x"), ("$course$", "x"), ("a/b", "c"), ("服务规范",)])
+def test_category_paths_round_trip(path: tuple[str, ...]) -> None:
+    assert parse_category_path(format_category_path(path)) == path
+
+
+# -- encoding -------------------------------------------------------------------------------------
+
+SAMPLE = "客户服务理念\r\n第二行\r第三行\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        (SAMPLE.encode("utf-8"), "utf-8"),
+        (codecs.BOM_UTF8 + SAMPLE.encode("utf-8"), "utf-8-sig"),
+        (codecs.BOM_UTF16_LE + SAMPLE.encode("utf-16-le"), "utf-16"),
+        (codecs.BOM_UTF16_BE + SAMPLE.encode("utf-16-be"), "utf-16"),
+        (SAMPLE.encode("gbk"), "gb18030"),
+        (SAMPLE.encode("gb18030"), "gb18030"),
+    ],
+)
+def test_decode_bytes(data: bytes, encoding: str) -> None:
+    text, name = decode_bytes(data)
+    assert text == "客户服务理念\n第二行\n第三行\n"
+    assert name == encoding
+
+
+def test_short_gbk_is_not_misread() -> None:
+    # Two characters: the kind of input statistical detectors get wrong.
+    assert decode_bytes("对错".encode("gbk")) == ("对错", "gb18030")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x00\x01\x02binary\x00",
+        bytes(range(256)) * 4,
+        b"PK\x03\x04" + bytes(200),
+        "no BOM UTF-16".encode("utf-16-le"),
+        b"\x1b\x1c\x1d\x1e\x1f" * 20 + b"text",
+        b"\x80\xff\xfe\x81",
+    ],
+)
+def test_decode_bytes_refuses_binary(data: bytes) -> None:
+    with pytest.raises(DecodeError) as info:
+        decode_bytes(data)
+    assert info.value.message.format(**info.value.params) == str(info.value)
+
+
+def test_a_bom_that_lies_is_an_error() -> None:
+    with pytest.raises(DecodeError):
+        decode_bytes(codecs.BOM_UTF8 + b"\xff\xfe\xfd")
+
+
+# -- detection and parse_file -----------------------------------------------------------------------
+
+GIFT = "::q::问题？{=对 ~错}\n"
+AIKEN = "问题？\nA. 一\nB. 二\nANSWER: A\n"
+PAPER = "一、单选题（每题2分）\n1、问题（ ）\nA、一\nB、二\n正确答案：A\n"
+XML = '<?xml version="1.0"?><quiz></quiz>'
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "fmt"),
+    [
+        ("bank.gift", b"anything", "gift"),
+        ("bank.xml", b"anything", "moodlexml"),
+        ("bank.csv", b"anything", "csv"),
+        ("bank.xlsx", b"anything", "xlsx"),
+        ("OLD.XLS", b"anything", "xlsx"),
+        ("", b"PK\x03\x04rest", "xlsx"),
+        ("bank.txt", GIFT.encode(), "gift"),
+        ("bank.txt", AIKEN.encode(), "aiken"),
+        ("bank.txt", PAPER.encode("gbk"), "paper"),
+        ("", XML.encode("utf-16"), "moodlexml"),
+        ("upload", XML.encode(), "moodlexml"),
+        ("bank.txt", b"$CATEGORY: a\n\nq{T}", "gift"),
+        ("bank.txt", b"", "gift"),
+        ("notes.txt", "客户服务理念\n第二行".encode("gbk"), "paper"),
+        ("notes.txt", b"plain english words", "gift"),
+    ],
+)
+def test_detect_format(filename: str, data: bytes, fmt: str) -> None:
+    assert detect_format(filename, data) == fmt
+
+
+@pytest.mark.parametrize("data", [GIFT.encode(), AIKEN.encode(), PAPER.encode("gb18030")])
+def test_parse_file_detects_decodes_and_parses(data: bytes) -> None:
+    result = parse_file(data, "upload.txt")
+    assert result.ok, [i.render() for i in result.issues]
+    assert len(result.questions) == 1
+
+
+def test_parse_file_reports_the_encoding() -> None:
+    result = parse_file(PAPER.encode("gbk"), "paper.txt", "paper")
+    assert result.encoding == "gb18030"
+    assert result.questions[0].default_points == 2
+
+
+@pytest.mark.parametrize("fmt", ["auto", *FORMATS])
+@pytest.mark.parametrize(
+    "data", [b"", b"\x00\x00\xff\xfe garbage \x00", bytes(range(256)), b"\xff" * 10]
+)
+def test_parse_file_turns_garbage_into_errors(fmt: str, data: bytes) -> None:
+    result = parse_file(data, "x.bin", fmt)
+    assert not result.questions
+    assert result.errors
+    assert all(isinstance(i.line, int) for i in result.issues)
+
+
+def test_parse_file_rejects_an_unknown_format_name() -> None:
+    result = parse_file(GIFT.encode(), "", "docx")
+    assert result.errors and "docx" in result.errors[0].render()
+
+
+def test_exporters_return_bytes_that_parse_file_reads_back() -> None:
+    q = single(id_number="SV-1", tags=["入职"])
+    for fmt, export in EXPORTERS.items():
+        extension, mimetype = EXPORT_FILE_TYPES[fmt]
+        data = export([q], bank_name="题库", description="说明")
+        assert isinstance(data, bytes) and mimetype
+        back = parse_file(data, "bank" + extension)
+        assert back.ok and len(back.questions) == 1, fmt
+        assert back.questions[0].id_number == "SV-1"
+
+
+def test_gift_export_is_text() -> None:
+    assert isinstance(export_gift([single()]), str)
+
+
+def test_a_document_without_questions_is_an_error_not_an_empty_success() -> None:
+    result = parse_file("客户服务理念\n第二行\n".encode(), "notes.txt")
+    assert result.format == "paper" and [i.line for i in result.skipped] == [1, 2]
+    assert not result.ok and "No questions" in result.errors[0].render()

@@ -1,0 +1,1 @@
+"""Question banks: categories (knowledge points), versioned questions, import and export."""
