@@ -87,4 +87,6 @@ def _content_steps() -> list:
 
 def _demo_steps() -> list:
     """Demo data beyond the staff (a standalone exam, enrolments), in dependency order."""
-    return []
+    from trainer.quizzes.demo import create_demo_exam
+
+    return [create_demo_exam]

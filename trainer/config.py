@@ -100,6 +100,8 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
         "TRUSTED_PROXIES": int(os.environ.get("TRAINER_TRUSTED_PROXIES", "0")),
         "SQLITE_BUSY_TIMEOUT_S": 30,
+        # Saves and submits in flight when the time runs out are accepted for this long.
+        "QUIZ_GRACE_S": int(os.environ.get("TRAINER_QUIZ_GRACE_S", "30")),
     }
     config.update(overrides)
     return config

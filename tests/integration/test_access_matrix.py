@@ -17,6 +17,8 @@ EVERYONE = {v: OK for v in VISITORS}
 SIGNED_IN = {ANON: LOGIN, LEARNER: OK, TRAINER: OK, HR: OK, ADMIN: OK}
 STAFF_ADMIN = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: OK, ADMIN: OK}
 TRAINERS = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: 403, ADMIN: OK}
+# Another learner's attempt: nobody but its owner (learner2, not a visitor here) may touch it.
+OWNER_ONLY = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: 403}
 
 # (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
@@ -49,6 +51,28 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/banks/<int:bank_id>/import/<token>", "POST"): TRAINERS,
     ("/banks/import/template.xlsx", "GET"): TRAINERS,
     ("/banks/<int:bank_id>/export", "GET"): TRAINERS,
+    ("/quizzes", "GET"): SIGNED_IN,
+    ("/quizzes/<int:quiz_id>", "GET"): SIGNED_IN,
+    ("/quizzes/<int:quiz_id>/start", "POST"): SIGNED_IN,
+    ("/attempts/<int:attempt_id>", "GET"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/state", "GET"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/save", "POST"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/answers", "POST"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/lock", "POST"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/submit", "GET"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/submit", "POST"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/result", "GET"): OWNER_ONLY,
+    ("/attempts/<int:attempt_id>/review", "GET"): TRAINERS,
+    ("/mistakes", "GET"): SIGNED_IN,
+    ("/mistakes/practice", "POST"): SIGNED_IN,
+    ("/quizzes/manage", "GET"): TRAINERS,
+    ("/quizzes/new", "GET"): TRAINERS,
+    ("/quizzes/new", "POST"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/edit", "GET"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/edit", "POST"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/attempts", "GET"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/overrides", "POST"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/assign", "POST"): TRAINERS,
     ("/staff", "GET"): STAFF_ADMIN,
     ("/staff/new", "GET"): STAFF_ADMIN,
     ("/staff/new", "POST"): STAFF_ADMIN,
@@ -63,6 +87,9 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/staff/import", "POST"): STAFF_ADMIN,
     ("/staff/import/template.csv", "GET"): STAFF_ADMIN,
 }
+# JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
+JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
+               "/attempts/<int:attempt_id>/lock": {"position": 0}}
 # Served by the framework and the Bootstrap package for everyone.
 STATIC = {"/static/<path:filename>", "/bootstrap/static/<path:filename>"}
 
@@ -108,10 +135,17 @@ def objects(users, db_session):
     bank = banks.create_bank(None, name="权限测试题库", now=utcnow())
     question = banks.create_question(None, bank, parse_gift("题干？{=对 ~错}").questions[0],
                                      now=utcnow())
-    db_session.commit()
+    from decimal import Decimal
+
+    from trainer.quizzes import services as quizzes
+
+    quiz = quizzes.save_quiz(None, None, quizzes.QuizSettings(title="权限测验", open_to_all=True),
+                             rule_specs=[quizzes.RuleSpec(bank.id, 1, Decimal(1))], now=utcnow())
     target = users["learner2"]
+    attempt = quizzes.start_attempt(target, quiz, now=utcnow())
+    db_session.commit()
     return {"staff": target.id, "event": target.events[0].id, "bank": bank.id,
-            "question": question.id}
+            "question": question.id, "quiz": quiz.id, "attempt": attempt.id}
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
@@ -128,6 +162,8 @@ def test_access(app, client, users, objects, visitor):
         url = _fill(rule, ids)
         if method == "GET":
             response = client.get(url)
+        elif rule in JSON_BODIES:
+            response = client.post_json(url, JSON_BODIES[rule])
         else:
             response = client.post(url, {})
         status = response.status_code

@@ -6,10 +6,10 @@ import re
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from trainer.banks import formats, services
-from trainer.banks.models import Question, QuestionBank
+from trainer.banks.models import Question
 from trainer.core.timeutil import utcnow
 
 GIFT = """$CATEGORY: 服务规范/服务七声

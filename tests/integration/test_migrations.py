@@ -1,7 +1,6 @@
 """Migrations build the schema from empty, and the models have not drifted from them."""
 from __future__ import annotations
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine

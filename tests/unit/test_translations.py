@@ -10,7 +10,8 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 ZH = ROOT / "trainer/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
-KEYWORDS = ["_l", "N_", "DomainError", "Forbidden", "NotFound", "DecodeError", "RowError:3"]
+KEYWORDS = ["_l", "N_", "DomainError", "Forbidden", "NotFound", "DecodeError", "RowError:3",
+            "TimeUp", "AttemptClosed"]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w*\}")
 
 

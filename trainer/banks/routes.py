@@ -16,7 +16,7 @@ from trainer.banks.forms import (
     MoveForm,
     QuestionForm,
 )
-from trainer.banks.models import Category, Question, QuestionBank
+from trainer.banks.models import Question, QuestionBank
 from trainer.core.db import db
 from trainer.core.errors import DomainError
 from trainer.core.permissions import roles_required

@@ -1,0 +1,148 @@
+"""A real browser (Playwright driving Debian's Chromium, headless) takes a timed quiz against a
+live server: answers autosave, survive a reload with the clock still running, queue while
+offline and sync when back, and the page submits by itself when the time runs out."""
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete
+
+from tests.conftest import PASSWORD, skip_or_fail
+from tests.integration.quiz_fixtures import make_bank, make_quiz
+from trainer.core.db import db, write_intent
+from trainer.core.timeutil import utcnow
+from trainer.quizzes.models import Attempt
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live(app):
+    """The app served on a free port, with committed data (deleted afterwards)."""
+    from werkzeug.serving import make_server
+
+    from trainer.accounts.services import create_staff
+
+    with app.app_context():
+        with write_intent():
+            learner, _ = create_staff(None, employee_no="WEB1", name="浏览器学员",
+                                      hire_date=date(2024, 1, 1), now=utcnow(),
+                                      password=PASSWORD)
+            bank = make_bank("浏览器题库")
+            quiz = make_quiz(bank, None, count=4, time_limit_s=600, shuffle_questions=False,
+                             title="浏览器测验")
+            db.session.commit()
+            ids = {"quiz": quiz.id, "learner": learner.id}
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", ids
+    server.shutdown()
+    with app.app_context():
+        with write_intent():
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(delete(table))
+            db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed")
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+def attempt_of(app, learner_id) -> Attempt:
+    with app.app_context():
+        attempt = db.session.query(Attempt).filter_by(staff_id=learner_id).one()
+        db.session.expunge_all()
+        db.session.remove()
+    return attempt
+
+
+def selected_in_db(app, attempt_id, position):
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        value = attempt.items[position].selected
+        db.session.remove()
+    return value
+
+
+def seconds(text: str) -> int:
+    minutes, secs = text.split(":")
+    return int(minutes) * 60 + int(secs)
+
+
+def test_taking_a_timed_quiz_in_chromium(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#employee_no", "WEB1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}/quizzes/{ids['quiz']}")
+    page.click("form[action$='/start'] button")
+    page.wait_for_selector("#timer")
+    attempt = attempt_of(app, ids["learner"])
+
+    # Answer: saved at once, the indicator says so, the server has it.
+    page.check("#q0c1")
+    page.wait_for_selector("#save-status[data-state=saved]")
+    page.wait_for_function("document.querySelector('fieldset[data-position=\"0\"]').dataset.version === '1'")
+    assert len(selected_in_db(app, attempt.id, 0)) == 1
+    before = seconds(page.inner_text("#timer"))
+
+    # Reload: the answer is kept and the clock is not reset.
+    page.wait_for_timeout(1200)
+    page.reload()
+    page.wait_for_selector("#timer")
+    assert page.is_checked("#q0c1")
+    assert seconds(page.inner_text("#timer")) < before
+
+    # Offline: the indicator says so and the answer waits on the device; back online it syncs.
+    context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    page.check("#q1c1")
+    page.wait_for_selector("#save-status[data-state=offline]", timeout=5000)
+    assert selected_in_db(app, attempt.id, 1) == []
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#save-status[data-state=saved]", timeout=10000)
+    assert len(selected_in_db(app, attempt.id, 1)) == 1
+
+    # No key, weight or explanation anywhere in the page before the end.
+    html = page.content()
+    assert "解析" not in html and "weight" not in html
+
+    # The time runs out: the page submits by itself and shows the result the policy allows.
+    with app.app_context():
+        with write_intent():
+            db.session.get(Attempt, attempt.id).deadline_at = utcnow() + timedelta(seconds=4)
+            db.session.commit()
+        db.session.remove()
+    page.reload()
+    page.wait_for_url("**/result", timeout=15000)
+    assert page.is_visible("[data-score]")
+    assert "解析" in page.content()
+    with app.app_context():
+        final = db.session.get(Attempt, attempt.id)
+        assert final.state == "submitted" and final.score is not None
+        db.session.remove()
+    context.close()

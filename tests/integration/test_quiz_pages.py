@@ -1,0 +1,207 @@
+"""Taking quizzes through HTTP: plain forms without JavaScript, the JSON autosave, what the
+pages reveal and to whom."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.quiz_fixtures import key_of, make_bank, make_quiz, wrong_of
+from trainer.core.timeutil import utcnow
+from trainer.quizzes.models import Attempt
+
+
+@pytest.fixture
+def bank(db_session):
+    bank = make_bank()
+    db_session.commit()
+    return bank
+
+
+@pytest.fixture
+def quiz(bank, users, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=5, title="页面测验")
+    db_session.commit()
+    return quiz
+
+
+def start(client, quiz) -> int:
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def leak_markers(db_session, attempt_id) -> list[str]:
+    attempt = db_session.get(Attempt, attempt_id)
+    markers = []
+    for item in attempt.items:
+        markers.append(item.snapshot["explanation"])
+        markers += [c["feedback"] for c in item.snapshot["choices"] if c["feedback"]]
+    return markers
+
+
+def test_no_answer_leaks_before_submission(client, users, quiz, db_session):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    bodies = [client.get(f"/attempts/{attempt_id}").get_data(as_text=True),
+              client.get(f"/attempts/{attempt_id}/state").get_data(as_text=True),
+              client.get(f"/attempts/{attempt_id}/submit").get_data(as_text=True),
+              client.get(f"/attempts/{attempt_id}/result", follow_redirects=True)
+              .get_data(as_text=True)]
+    save = client.post_json(f"/attempts/{attempt_id}/save",
+                            {"position": 0, "selected": [0], "version": 0})
+    bodies.append(save.get_data(as_text=True))
+    markers = leak_markers(db_session, attempt_id)
+    for body in bodies:
+        for marker in markers:
+            assert marker not in body
+        assert "weight" not in body and "correct" not in body.lower().replace("incorrect", "")
+        assert "text-success" not in body
+
+
+def test_a_whole_attempt_with_plain_forms(client, users, quiz, db_session):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    attempt = db_session.get(Attempt, attempt_id)
+    form = {}
+    for item in attempt.items:
+        shown = [item.choice_order.index(k) for k in key_of(item)]
+        form[f"q{item.position}"] = [str(s) for s in shown]
+        form[f"v{item.position}"] = str(item.version)
+    form["go"] = "submit"
+    response = client.post(f"/attempts/{attempt_id}/answers", form)
+    assert response.headers["Location"].endswith(f"/attempts/{attempt_id}/submit")
+    page = client.get(f"/attempts/{attempt_id}/submit").get_data(as_text=True)
+    assert "未作答" not in page and "unanswered" not in page
+    response = client.post(f"/attempts/{attempt_id}/submit", {})
+    assert response.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "data-score>10 / 10" in result
+    for marker in leak_markers(db_session, attempt_id):
+        assert marker in result  # the policy shows answers and explanations once submitted
+
+
+def test_unanswered_questions_are_listed_before_submitting(client, users, quiz):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    page = client.get(f"/attempts/{attempt_id}/submit").get_data(as_text=True)
+    assert re.search(r"5 (道题|questions)", page)
+
+
+def test_json_autosave_versions_and_stale(client, users, quiz):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    url = f"/attempts/{attempt_id}/save"
+    first = client.post_json(url, {"position": 1, "selected": [1], "version": 0})
+    assert first.status_code == 200 and first.json["version"] == 1
+    stale = client.post_json(url, {"position": 1, "selected": [0], "version": 0})
+    assert stale.status_code == 409 and stale.json["selected"] == [1]
+    state = client.get(f"/attempts/{attempt_id}/state").json
+    assert state["items"][1] == {"position": 1, "version": 1, "selected": [1], "locked": False}
+    assert client.post_json(url, {"position": 1, "selected": "x", "version": 1}).status_code == 400
+    assert client.post_json(url, {"position": 1, "selected": [9], "version": 1}).status_code == 400
+    assert client.post_json(url, {"position": 1, "selected": [0], "version": 1},
+                            csrf=False).status_code == 400
+
+
+def test_late_save_is_refused_and_the_attempt_finalised(client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=2, time_limit_s=60, title="很短")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=31)
+    db_session.commit()
+    response = client.post_json(f"/attempts/{attempt_id}/save",
+                                {"position": 0, "selected": [0], "version": 0})
+    assert response.status_code == 409 and response.json["error"] == "TimeUp"
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt_id).state == "expired"
+    assert client.get(f"/attempts/{attempt_id}").headers["Location"].endswith("/result")
+
+
+def test_another_learners_attempt_is_refused_everywhere(client, another_client, users, quiz):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    another_client.login(users["learner2"].employee_no)
+    for url in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/state",
+                f"/attempts/{attempt_id}/submit", f"/attempts/{attempt_id}/result"):
+        assert another_client.get(url).status_code == 403, url
+    assert another_client.post_json(f"/attempts/{attempt_id}/save", {
+        "position": 0, "selected": [0], "version": 0}).status_code == 403
+    assert another_client.post(f"/attempts/{attempt_id}/submit", {}).status_code == 403
+    assert another_client.post(f"/attempts/{attempt_id}/answers", {"go": "save"}).status_code == 403
+    assert another_client.get(f"/attempts/{attempt_id}/review").status_code == 403
+
+
+def test_practice_reveals_an_answer_only_once_locked(client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=3, mode="practice", time_limit_s=None,
+                     title="练习")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    attempt = db_session.get(Attempt, attempt_id)
+    item = attempt.items[0]
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert item.snapshot["explanation"] not in page
+    client.post_json(f"/attempts/{attempt_id}/save", {
+        "position": 0, "selected": [item.choice_order.index(wrong_of(item)[0])], "version": 0})
+    locked = client.post_json(f"/attempts/{attempt_id}/lock", {"position": 0})
+    assert locked.status_code == 200 and item.snapshot["explanation"] in locked.json["html"]
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert item.snapshot["explanation"] in page
+    other = attempt.items[1].snapshot["explanation"]
+    assert other not in page
+    again = client.post_json(f"/attempts/{attempt_id}/save", {
+        "position": 0, "selected": [0], "version": 1})
+    assert again.status_code == 409
+    notebook = client.get("/mistakes").get_data(as_text=True)
+    assert item.snapshot["stem"][:10] in notebook
+
+
+def test_review_policy_score_only(client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=2, review_what="score", title="只看分数")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    client.post(f"/attempts/{attempt_id}/submit", {})
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "data-score" in result
+    for marker in leak_markers(db_session, attempt_id):
+        assert marker not in result
+    attempt = db_session.get(Attempt, attempt_id)
+    assert attempt.items[0].snapshot["stem"] not in result
+
+
+def test_trainer_builds_a_quiz_and_sees_attempts(client, users, bank, quiz, db_session,
+                                                 another_client):
+    another_client.login(users["learner"].employee_no)
+    attempt_id = start(another_client, quiz)
+    client.login(users["trainer"].employee_no)
+    response = client.post("/quizzes/new", {
+        "title": "新测验", "mode": "exam", "time_limit_min": "15", "pass_mark": "60",
+        "grading": "highest", "layout": "paged", "navigation": "free",
+        "review_what": "full", "review_when": "immediately", "delay_min": "0",
+        "rules-0-bank_id": str(bank.id), "rules-0-category": "服务规范", "rules-0-count": "4",
+        "rules-0-points": "2", "rules-0-difficulty": "", "rules-0-qtype": "",
+        "rules-1-bank_id": "0"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    too_many = client.post("/quizzes/new", {
+        "title": "太多", "mode": "exam", "pass_mark": "60", "grading": "highest",
+        "layout": "all", "navigation": "free", "review_what": "full",
+        "review_when": "immediately", "rules-0-bank_id": str(bank.id), "rules-0-count": "50",
+        "rules-0-points": "1"})
+    assert too_many.status_code == 200 and "50" in too_many.get_data(as_text=True)
+    page = client.get(f"/quizzes/{quiz.id}/attempts").get_data(as_text=True)
+    assert users["learner"].name in page
+    assert client.get(f"/attempts/{attempt_id}/review").status_code == 200
+
+
+def test_a_trainer_only_sees_quizzes_they_manage(client, users, bank, make_staff, db_session):
+    other_trainer = make_staff("trainer")
+    quiz = make_quiz(bank, other_trainer, count=2, title="别人的测验")
+    db_session.commit()
+    client.login(users["trainer"].employee_no)
+    assert client.get(f"/quizzes/{quiz.id}/attempts").status_code == 403
+    assert client.get(f"/quizzes/{quiz.id}/edit").status_code == 403

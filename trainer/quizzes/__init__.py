@@ -1,0 +1,2 @@
+"""Quizzes: definitions, draws, timed attempts with autosave, grading, practice and the
+mistakes notebook."""

@@ -1,0 +1,493 @@
+"""Quiz pages: learners take quizzes (JSON autosave, plain forms without JavaScript); trainers
+build quizzes and watch attempts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from trainer.accounts.models import StaffMember
+from trainer.banks.models import Category, QuestionBank
+from trainer.banks.formats.base import parse_category_path
+from trainer.core.db import db
+from trainer.core.errors import DomainError
+from trainer.core.permissions import roles_required, signed_in
+from trainer.core.timeutil import utcnow
+from trainer.quizzes import rules, services
+from trainer.quizzes.forms import ActionForm, AssignForm, OverrideForm, QuizForm, rule_spec, to_utc
+from trainer.quizzes.models import Attempt, Quiz, QuizAssignment
+from trainer.quizzes.views import item_view, result_view
+
+bp = Blueprint("quizzes", __name__)
+MANAGERS = ("trainer", "admin")
+
+
+def grace() -> int:
+    return current_app.config.get("QUIZ_GRACE_S", services.DEFAULT_GRACE_S)
+
+
+def _quiz(quiz_id: int) -> Quiz:
+    return db.get_or_404(Quiz, quiz_id)
+
+
+def _managed(quiz_id: int) -> Quiz:
+    quiz = _quiz(quiz_id)
+    services.check_may_manage(current_user, quiz)
+    return quiz
+
+
+# -- learners -----------------------------------------------------------------------------------
+
+@bp.route("/quizzes")
+@signed_in
+def my_quizzes():
+    assigned = select(QuizAssignment.quiz_id).where(QuizAssignment.staff_id == current_user.id)
+    quizzes = db.session.scalars(select(Quiz).where(
+        Quiz.personal_for_id.is_(None),
+        (Quiz.open_to_all.is_(True)) | Quiz.id.in_(assigned)).order_by(Quiz.title)).all()
+    return render_template("quizzes/my_quizzes.html", quizzes=quizzes,
+                           notebook_size=len(services.notebook(current_user)))
+
+
+@bp.route("/quizzes/<int:quiz_id>")
+@signed_in
+def start_page(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    if not services.is_assigned(current_user, quiz):
+        abort(403)
+    info = services.start_info(current_user, quiz, now=utcnow())
+    attempts = services.attempts_of(current_user.id, quiz)
+    reason = None
+    if info.reason:
+        params = {k: format_datetime(v, "short") if isinstance(v, datetime) else v
+                  for k, v in info.reason_params.items()}
+        reason = _(info.reason, **params)
+    return render_template("quizzes/start.html", quiz=quiz, info=info, attempts=attempts,
+                           form=ActionForm(), reason=reason)
+
+
+@bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
+@signed_in
+def start(quiz_id: int):
+    quiz = _quiz(quiz_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = services.start_attempt(current_user, quiz, now=utcnow(), grace_s=grace())
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status_code == 403:
+            raise
+        flash(exc.translated(), "warning")
+        return redirect(url_for("quizzes.start_page", quiz_id=quiz.id))
+    db.session.commit()
+    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+
+
+def _own(attempt_id: int) -> Attempt:
+    attempt = services.get_own_attempt(current_user, attempt_id)
+    if services.finalize_if_overdue(attempt, now=utcnow(), grace_s=grace()):
+        db.session.commit()
+    return attempt
+
+
+def _page_bounds(attempt: Attempt, page: int | None) -> tuple[int, int, int]:
+    """(first, last, page) positions shown on this page of the attempt."""
+    count = len(attempt.items)
+    if attempt.quiz.layout != "paged":
+        return 0, count, 0
+    page = min(max(page or 0, 0), max(count - 1, 0))
+    return page, page + 1, page
+
+
+@bp.route("/attempts/<int:attempt_id>")
+@signed_in
+def take(attempt_id: int):
+    attempt = _own(attempt_id)
+    if attempt.state != "in_progress":
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    first, last, page = _page_bounds(attempt, request.args.get("page", type=int))
+    now = utcnow()
+    items = [item_view(item, attempt.quiz, reveal=item.locked) for item in attempt.items]
+    return render_template("quizzes/take.html", attempt=attempt, quiz=attempt.quiz, items=items,
+                           first=first, last=last, page=page, form=ActionForm(),
+                           seconds_left=rules.seconds_left(attempt.deadline_at, now))
+
+
+@bp.route("/attempts/<int:attempt_id>/state")
+@signed_in
+def state(attempt_id: int):
+    """The server's view of the attempt, for the page to resume from (no keys, no weights)."""
+    attempt = _own(attempt_id)
+    return jsonify(state=attempt.state,
+                   seconds_left=rules.seconds_left(attempt.deadline_at, utcnow()),
+                   items=[{"position": i.position, "version": i.version,
+                           "selected": [i.choice_order.index(c) for c in i.selected
+                                        if c in i.choice_order],
+                           "locked": i.locked} for i in attempt.items],
+                   result_url=url_for("quizzes.result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
+@signed_in
+def save(attempt_id: int):
+    """Autosave one answer: {position, selected (shown positions), version}."""
+    payload = request.get_json(silent=True) or {}
+    position, version, shown = payload.get("position"), payload.get("version"), \
+        payload.get("selected")
+    if not isinstance(position, int) or not isinstance(version, int) or \
+            not isinstance(shown, list):
+        return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+    now = utcnow()
+    try:
+        order = _choice_order(attempt_id, position)
+        selected = [order[i] for i in shown if isinstance(i, int) and 0 <= i < len(order)]
+        if len(selected) != len(shown):
+            raise DomainError("The answer is not a list of choices.")
+        saved = services.save_answer(current_user, attempt_id, position, selected, version,
+                                     now=now, grace_s=grace())
+    except services.StaleAnswer as exc:
+        db.session.rollback()
+        order = _choice_order(attempt_id, position)
+        return jsonify(error="stale", message=exc.translated(), version=exc.version,
+                       selected=[order.index(c) for c in exc.selected if c in order]), 409
+    except DomainError as exc:
+        db.session.commit()  # a late save may have finalised the attempt: keep that
+        return jsonify(error=type(exc).__name__, message=exc.translated(),
+                       result_url=url_for("quizzes.result", attempt_id=attempt_id)), \
+            exc.status_code
+    db.session.commit()
+    return jsonify(version=saved.version, saved_at=saved.saved_at.isoformat())
+
+
+def _choice_order(attempt_id: int, position: int) -> list[int]:
+    from trainer.quizzes.models import AttemptItem
+
+    order = db.session.scalar(select(AttemptItem.choice_order).where(
+        AttemptItem.attempt_id == attempt_id, AttemptItem.position == position))
+    if order is None:
+        raise DomainError("No such question in this attempt.")
+    return order
+
+
+@bp.route("/attempts/<int:attempt_id>/answers", methods=["POST"])
+@signed_in
+def save_form(attempt_id: int):
+    """Without JavaScript: the page's answers arrive as a plain form."""
+    attempt = _own(attempt_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    now = utcnow()
+    problems = []
+    for item in attempt.items:
+        field = f"q{item.position}"
+        if f"v{item.position}" not in request.form:
+            continue
+        shown = [int(v) for v in request.form.getlist(field) if v.isdigit()]
+        selected = [item.choice_order[i] for i in shown if i < len(item.choice_order)]
+        if sorted(selected) == sorted(item.selected):
+            continue
+        try:
+            services.save_answer(current_user, attempt.id, item.position, selected,
+                                 request.form.get(f"v{item.position}", type=int) or 0,
+                                 now=now, grace_s=grace())
+        except DomainError as exc:
+            problems.append(exc.translated())
+            if isinstance(exc, (services.TimeUp, services.AttemptClosed)):
+                db.session.commit()
+                flash(exc.translated(), "warning")
+                return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    if request.form.get("lock") is not None:
+        try:
+            services.lock_answer(current_user, attempt, int(request.form["lock"]), now=now,
+                                 grace_s=grace())
+        except (DomainError, ValueError):
+            problems.append(_("This answer could not be locked."))
+    db.session.commit()
+    for problem in problems:
+        flash(problem, "warning")
+    action = request.form.get("go", "")
+    if action == "submit":
+        return redirect(url_for("quizzes.confirm_submit", attempt_id=attempt.id))
+    page = request.form.get("page", type=int) or 0
+    if action == "next":
+        page += 1
+    elif action == "prev" and attempt.quiz.navigation == "free":
+        page -= 1
+    if not problems:
+        flash(_("Your answers are saved."), "success")
+    return redirect(url_for("quizzes.take", attempt_id=attempt.id, page=page))
+
+
+@bp.route("/attempts/<int:attempt_id>/lock", methods=["POST"])
+@signed_in
+def lock(attempt_id: int):
+    """Practice: lock one answer and receive its feedback (JSON)."""
+    attempt = _own(attempt_id)
+    payload = request.get_json(silent=True) or {}
+    position = payload.get("position")
+    if not isinstance(position, int):
+        return jsonify(error="bad_request"), 400
+    try:
+        item = services.lock_answer(current_user, attempt, position, now=utcnow(),
+                                    grace_s=grace())
+    except DomainError as exc:
+        db.session.rollback()
+        return jsonify(error=type(exc).__name__, message=exc.translated()), exc.status_code
+    db.session.commit()
+    view = item_view(item, attempt.quiz, reveal=True)
+    return jsonify(html=render_template("quizzes/_feedback.html", item=view))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["GET"])
+@signed_in
+def confirm_submit(attempt_id: int):
+    attempt = _own(attempt_id)
+    if attempt.state != "in_progress":
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    unanswered = [i.position + 1 for i in attempt.items if not i.selected]
+    return render_template("quizzes/confirm_submit.html", attempt=attempt, unanswered=unanswered,
+                           form=ActionForm(),
+                           seconds_left=rules.seconds_left(attempt.deadline_at, utcnow()))
+
+
+@bp.route("/attempts/<int:attempt_id>/submit", methods=["POST"])
+@signed_in
+def submit(attempt_id: int):
+    attempt = services.get_own_attempt(current_user, attempt_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.submit_attempt(current_user, attempt, now=utcnow(), grace_s=grace())
+    except services.TimeUp as exc:
+        flash(exc.translated(), "warning")
+    db.session.commit()
+    return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/result")
+@signed_in
+def result(attempt_id: int):
+    attempt = _own(attempt_id)
+    if attempt.state == "in_progress":
+        return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    now = utcnow()
+    services.collect_exam_mistakes(attempt, now=now)
+    db.session.commit()
+    visible = services.visibility(attempt, now=now)
+    return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,
+                           visible=visible, items=result_view(attempt, visible))
+
+
+@bp.route("/mistakes")
+@signed_in
+def mistakes():
+    return render_template("quizzes/mistakes.html", entries=services.notebook(current_user),
+                           form=ActionForm())
+
+
+@bp.route("/mistakes/practice", methods=["POST"])
+@signed_in
+def practise_mistakes():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = services.start_mistakes_practice(current_user, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "info")
+        return redirect(url_for("quizzes.mistakes"))
+    db.session.commit()
+    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+
+
+# -- trainers -----------------------------------------------------------------------------------
+
+@bp.route("/quizzes/manage")
+@roles_required(*MANAGERS)
+def manage():
+    quizzes = [q for q in db.session.scalars(select(Quiz).where(
+        Quiz.personal_for_id.is_(None)).order_by(Quiz.title)) if services.may_manage(
+        current_user, q)]
+    return render_template("quizzes/manage.html", quizzes=quizzes)
+
+
+def _banks():
+    return db.session.scalars(select(QuestionBank).order_by(QuestionBank.name)).all()
+
+
+def _rule_specs(form: QuizForm) -> list[services.RuleSpec]:
+    specs = []
+    for row, _index in form.rule_rows():
+        bank = db.session.get(QuestionBank, row.bank_id.data)
+        if bank is None:
+            raise DomainError("Choose a bank for every rule.")
+        category_id = None
+        path = parse_category_path(row.category.data or "")
+        if path:
+            category = db.session.scalar(select(Category).where(
+                Category.bank_id == bank.id, Category.path == "/".join(path)))
+            if category is None:
+                raise DomainError("The bank %(bank)s has no knowledge point %(path)s.",
+                                  bank=bank.name, path="/".join(path))
+            category_id = category.id
+        specs.append(rule_spec(row, category_id))
+    return specs
+
+
+def _save_quiz_form(quiz: Quiz | None):
+    form = QuizForm()
+    banks = _banks()
+    form.set_banks(banks)
+    if request.method == "GET" and quiz is not None:
+        paths = {c.id: c.path for b in banks for c in b.categories}
+        form.fill_from(quiz, current_user.timezone, paths)
+        form.set_banks(banks)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_quiz(current_user, quiz, form.settings(current_user.timezone),
+                                       rule_specs=_rule_specs(form), now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("The quiz is saved."), "success")
+            return redirect(url_for("quizzes.attempts", quiz_id=saved.id))
+    elif form.is_submitted():
+        flash(_("Please correct the marked fields."), "danger")
+    return render_template("quizzes/quiz_form.html", form=form, quiz=quiz, banks=banks)
+
+
+@bp.route("/quizzes/new", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def new_quiz():
+    return _save_quiz_form(None)
+
+
+@bp.route("/quizzes/<int:quiz_id>/edit", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def edit_quiz(quiz_id: int):
+    return _save_quiz_form(_managed(quiz_id))
+
+
+@bp.route("/quizzes/<int:quiz_id>/attempts")
+@roles_required(*MANAGERS)
+def attempts(quiz_id: int):
+    quiz = _managed(quiz_id)
+    now = utcnow()
+    rows = db.session.execute(select(Attempt, StaffMember).join(
+        StaffMember, StaffMember.id == Attempt.staff_id).where(Attempt.quiz_id == quiz.id)
+        .order_by(Attempt.started_at.desc())).all()
+    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now,
+                           seconds_left=rules.seconds_left, override_form=OverrideForm(),
+                           assign_form=AssignForm(),
+                           assigned=db.session.scalar(select(db.func.count()).select_from(
+                               QuizAssignment).where(QuizAssignment.quiz_id == quiz.id)))
+
+
+@bp.route("/quizzes/<int:quiz_id>/overrides", methods=["POST"])
+@roles_required(*MANAGERS)
+def set_override(quiz_id: int):
+    quiz = _managed(quiz_id)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        flash(_("Check the override form."), "danger")
+        return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+    staff = db.session.scalar(select(StaffMember).where(
+        StaffMember.employee_no == form.employee_no.data.strip()))
+    if staff is None:
+        flash(_("No staff member has the employee number %(no)s.", no=form.employee_no.data),
+              "danger")
+        return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+    tz = current_user.timezone
+    try:
+        services.set_override(current_user, quiz, staff,
+                              extra_time_s=(form.extra_minutes.data or 0) * 60,
+                              extra_attempts=form.extra_attempts.data or 0,
+                              open_at=to_utc(form.open_at.data, tz),
+                              close_at=to_utc(form.close_at.data, tz), now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+    else:
+        db.session.commit()
+        flash(_("The override for %(name)s is saved.", name=staff.name), "success")
+    return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+
+
+@bp.route("/quizzes/<int:quiz_id>/assign", methods=["POST"])
+@roles_required(*MANAGERS)
+def assign(quiz_id: int):
+    quiz = _managed(quiz_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    numbers = [n for n in (form.employee_nos.data or "").replace(",", " ").replace("，", " ")
+               .split() if n]
+    query = select(StaffMember.id, StaffMember.employee_no)
+    if form.department.data:
+        query = query.where(StaffMember.department == form.department.data.strip())
+    elif numbers:
+        query = query.where(StaffMember.employee_no.in_(numbers))
+    else:
+        flash(_("Give employee numbers or a department."), "warning")
+        return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+    found = db.session.execute(query).all()
+    missing = sorted(set(numbers) - {no for _id, no in found}) if numbers and \
+        not form.department.data else []
+    if missing:
+        flash(_("Unknown employee numbers: %(nos)s. Nobody was assigned.",
+                nos=", ".join(missing)), "danger")
+        return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+    added = services.assign_quiz(current_user, quiz, [i for i, _no in found], now=utcnow())
+    db.session.commit()
+    flash(_("%(n)d people assigned.", n=added), "success")
+    return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+
+
+@bp.route("/attempts/<int:attempt_id>/review")
+@roles_required(*MANAGERS)
+def review(attempt_id: int):
+    """A trainer's full review of any attempt of a quiz they may manage."""
+    attempt = db.get_or_404(Attempt, attempt_id)
+    services.check_may_manage(current_user, attempt.quiz)
+    person = db.session.get(StaffMember, attempt.staff_id)
+    visible = rules.ReviewVisibility(True, True, True)
+    return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,
+                           visible=visible, items=result_view(attempt, visible), person=person,
+                           trainer_view=True)
+
+
+ATTEMPT_STATE_LABELS = {"in_progress": _l("In progress"), "submitted": _l("Submitted"),
+                        "expired": _l("Submitted when time ran out"),
+                        "abandoned": _l("Abandoned")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"attempt_state_label": lambda s: ATTEMPT_STATE_LABELS.get(s, s)}
+
+
+def register(app) -> None:
+    from trainer.core.nav import add_nav_item
+
+    app.register_blueprint(bp)
+    add_nav_item(app, "quizzes.my_quizzes", _l("Quizzes"), ("learner",), 15)
+    add_nav_item(app, "quizzes.mistakes", _l("Mistakes notebook"), ("learner",), 16)
+    add_nav_item(app, "quizzes.manage", _l("Quiz builder"), MANAGERS, 25)

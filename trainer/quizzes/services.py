@@ -1,0 +1,679 @@
+"""Quizzes: building, the timed attempt (start, autosave, submit, sweep), grading, practice and
+the mistakes notebook. Services flush, never commit; the server owns the clock (`now=`)."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from trainer.accounts.models import StaffMember
+from trainer.banks.models import Category, Question, QuestionBank, QuestionTag
+from trainer.banks.services import category_ids_under
+from trainer.core.audit import record_event
+from trainer.core.db import db
+from trainer.core.errors import N_, DomainError, Forbidden, NotFound
+from trainer.quizzes import draw as drawing
+from trainer.quizzes import grading, rules
+from trainer.quizzes.models import (
+    Attempt,
+    AttemptItem,
+    DrawRule,
+    FixedQuestion,
+    MistakeEntry,
+    Quiz,
+    QuizAssignment,
+    QuizOverride,
+)
+from trainer.quizzes.signals import attempt_finished
+
+DEFAULT_GRACE_S = 30
+MAX_CHOICE_INDEX = 20
+
+
+class TimeUp(DomainError):
+    status_code = 409
+
+
+class AttemptClosed(DomainError):
+    status_code = 409
+
+
+class StaleAnswer(DomainError):
+    """The save was based on an older version of the answer (another tab, a delayed retry)."""
+
+    status_code = 409
+
+    def __init__(self, version: int, selected: list[int]) -> None:
+        super().__init__(N_("This answer was changed elsewhere; the page shows the latest "
+                            "answer."))
+        self.version, self.selected = version, selected
+
+
+# -- who may do what -----------------------------------------------------------------------------
+
+def may_manage(actor: StaffMember, quiz: Quiz) -> bool:
+    """Admins manage every quiz; trainers their own and the system's (course quizzes)."""
+    if actor.has_role("admin"):
+        return True
+    return actor.has_role("trainer") and quiz.personal_for_id is None and \
+        quiz.owner_id in (None, actor.id)
+
+
+def check_may_manage(actor: StaffMember, quiz: Quiz) -> None:
+    if not may_manage(actor, quiz):
+        raise Forbidden("You may not manage this quiz.")
+
+
+def is_assigned(person: StaffMember, quiz: Quiz) -> bool:
+    if quiz.personal_for_id is not None:
+        return quiz.personal_for_id == person.id
+    if quiz.open_to_all:
+        return True
+    return db.session.get(QuizAssignment, (quiz.id, person.id)) is not None
+
+
+def get_override(quiz: Quiz, staff_id: int) -> QuizOverride | None:
+    return db.session.get(QuizOverride, (quiz.id, staff_id))
+
+
+def window(quiz: Quiz, override: QuizOverride | None) -> tuple[datetime | None, datetime | None]:
+    if override is None:
+        return quiz.open_at, quiz.close_at
+    return (override.open_at or quiz.open_at, override.close_at or quiz.close_at)
+
+
+# -- building -----------------------------------------------------------------------------------
+
+@dataclass
+class RuleSpec:
+    bank_id: int
+    count: int
+    points: Decimal = Decimal(1)
+    category_id: int | None = None
+    tag: str = ""
+    difficulty: int | None = None
+    qtype: str = ""
+
+
+@dataclass
+class QuizSettings:
+    title: str
+    description: str = ""
+    mode: str = "exam"
+    time_limit_s: int | None = None
+    open_at: datetime | None = None
+    close_at: datetime | None = None
+    pass_mark: Decimal = Decimal(60)
+    attempts_allowed: int | None = None
+    grading: str = "highest"
+    delay_s: int = 0
+    shuffle_questions: bool = True
+    shuffle_choices: bool = True
+    layout: str = "all"
+    navigation: str = "free"
+    all_or_nothing: bool = False
+    review_what: str = "full"
+    review_when: str = "immediately"
+    open_to_all: bool = False
+
+
+def candidates_for(rule: RuleSpec | DrawRule) -> list[drawing.Candidate]:
+    """Current, non-retired questions a rule may draw."""
+    query = select(Question.id, Question.lineage_id).where(
+        Question.bank_id == rule.bank_id, Question.is_current.is_(True),
+        Question.retired.is_(False))
+    if rule.category_id:
+        category = db.session.get(Category, rule.category_id)
+        if category is None:
+            return []
+        query = query.where(Question.category_id.in_(category_ids_under(category)))
+    if rule.tag:
+        query = query.where(Question.id.in_(
+            select(QuestionTag.question_id).where(QuestionTag.tag == rule.tag)))
+    if rule.difficulty:
+        query = query.where(Question.difficulty == rule.difficulty)
+    if rule.qtype:
+        query = query.where(Question.qtype == rule.qtype)
+    return [drawing.Candidate(qid, lid) for qid, lid in db.session.execute(query)]
+
+
+def describe_rule(rule: RuleSpec | DrawRule) -> str:
+    bank = db.session.get(QuestionBank, rule.bank_id)
+    parts = [bank.name if bank else str(rule.bank_id)]
+    if rule.category_id:
+        category = db.session.get(Category, rule.category_id)
+        parts.append(category.path if category else "?")
+    if rule.tag:
+        parts.append(f"#{rule.tag}")
+    if rule.difficulty:
+        parts.append(f"难度{rule.difficulty}")
+    if rule.qtype:
+        parts.append(rule.qtype)
+    return " / ".join(parts)
+
+
+def check_rules(rule_specs: list[RuleSpec]) -> None:
+    """Refuse rules the banks cannot fill, naming the shortfall (at save time, not at start)."""
+    needs = [drawing.RuleNeed(candidates_for(r), r.count, r.points) for r in rule_specs]
+    problems = drawing.check_fill(needs)
+    if problems:
+        first = problems[0]
+        raise DomainError("Rule %(n)d (%(rule)s) needs %(need)d questions but only %(have)d "
+                          "can be drawn.", n=first.rule_index + 1,
+                          rule=describe_rule(rule_specs[first.rule_index]),
+                          need=first.needed, have=first.available)
+
+
+def _validate_settings(s: QuizSettings) -> None:
+    if not s.title.strip():
+        raise DomainError("The quiz needs a title.")
+    if s.time_limit_s is not None and not 60 <= s.time_limit_s <= 24 * 3600:
+        raise DomainError("The time limit must be between 1 minute and 24 hours.")
+    if not Decimal(0) <= s.pass_mark <= Decimal(100):
+        raise DomainError("The pass mark must be between 0 and 100 %.")
+    if s.attempts_allowed is not None and s.attempts_allowed < 1:
+        raise DomainError("Allow at least one attempt, or leave it empty for no limit.")
+    if s.open_at and s.close_at and s.close_at <= s.open_at:
+        raise DomainError("The quiz must close after it opens.")
+    if s.delay_s < 0:
+        raise DomainError("The delay between attempts cannot be negative.")
+
+
+def save_quiz(actor: StaffMember | None, quiz: Quiz | None, settings: QuizSettings, *,
+              rule_specs: list[RuleSpec] | None = None, fixed: list[tuple[int, Decimal]] | None
+              = None, now: datetime, personal_for: StaffMember | None = None) -> Quiz:
+    """Create or change a quiz. Rules are checked against the banks; changing the time limit or
+    the close time recomputes the deadlines of attempts in progress (audited)."""
+    _validate_settings(settings)
+    if quiz is not None and actor is not None:
+        check_may_manage(actor, quiz)
+    if fixed is None:
+        if not rule_specs:
+            raise DomainError("Add at least one draw rule.")
+        check_rules(rule_specs)
+    elif not fixed:
+        raise DomainError("Choose at least one question.")
+    created = quiz is None
+    if quiz is None:
+        quiz = Quiz(created_at=now, owner_id=actor.id if actor and personal_for is None else None,
+                    personal_for_id=personal_for.id if personal_for else None)
+        db.session.add(quiz)
+    timing_before = (quiz.time_limit_s, quiz.close_at)
+    for name, value in settings.__dict__.items():
+        setattr(quiz, name, value.strip() if isinstance(value, str) and name == "title" else value)
+    quiz.updated_at = now
+    quiz.fixed_list = fixed is not None
+    quiz.rules = [DrawRule(position=i, bank_id=r.bank_id, category_id=r.category_id,
+                           tag=r.tag, difficulty=r.difficulty, qtype=r.qtype, count=r.count,
+                           points=r.points) for i, r in enumerate(rule_specs or [])]
+    quiz.fixed = [FixedQuestion(lineage_id=lineage, position=i, points=points)
+                  for i, (lineage, points) in enumerate(fixed or [])]
+    db.session.flush()
+    record_event(actor.id if actor else None, "quiz.created" if created else "quiz.updated",
+                 "quiz", quiz.id, now=now, details={"title": quiz.title})
+    if not created and timing_before != (quiz.time_limit_s, quiz.close_at):
+        recompute_deadlines(actor, quiz, now=now)
+    return quiz
+
+
+def set_override(actor: StaffMember, quiz: Quiz, staff: StaffMember, *, extra_time_s: int,
+                 extra_attempts: int, open_at: datetime | None, close_at: datetime | None,
+                 now: datetime) -> QuizOverride:
+    """Extra time, attempts or other dates for one person; their attempt in progress follows."""
+    check_may_manage(actor, quiz)
+    if extra_time_s < 0 or extra_attempts < 0:
+        raise DomainError("Extra time and attempts cannot be negative.")
+    if open_at and close_at and close_at <= open_at:
+        raise DomainError("The quiz must close after it opens.")
+    override = get_override(quiz, staff.id)
+    if override is None:
+        override = QuizOverride(quiz_id=quiz.id, staff_id=staff.id, updated_at=now)
+        db.session.add(override)
+    override.extra_time_s, override.extra_attempts = extra_time_s, extra_attempts
+    override.open_at, override.close_at, override.updated_at = open_at, close_at, now
+    db.session.flush()
+    record_event(actor.id, "quiz.override_set", "quiz", quiz.id, now=now,
+                 details={"staff": staff.id, "extra_time_s": extra_time_s,
+                          "extra_attempts": extra_attempts})
+    recompute_deadlines(actor, quiz, now=now, staff_id=staff.id)
+    return override
+
+
+def recompute_deadlines(actor: StaffMember | None, quiz: Quiz, *, now: datetime,
+                        staff_id: int | None = None) -> int:
+    """Apply the quiz's current limit, close time and overrides to attempts in progress."""
+    query = select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.state == "in_progress")
+    if staff_id is not None:
+        query = query.where(Attempt.staff_id == staff_id)
+    changed = 0
+    for attempt in db.session.scalars(query):
+        override = get_override(quiz, attempt.staff_id)
+        _open, close_at = window(quiz, override)
+        deadline = rules.deadline_for(attempt.started_at, quiz.time_limit_s,
+                                      override.extra_time_s if override else 0, close_at)
+        if deadline != attempt.deadline_at:
+            record_event(actor.id if actor else None, "attempt.deadline_changed", "attempt",
+                         attempt.id, now=now, details={
+                             "from": attempt.deadline_at.isoformat() if attempt.deadline_at
+                             else None,
+                             "to": deadline.isoformat() if deadline else None})
+            attempt.deadline_at = deadline
+            changed += 1
+    db.session.flush()
+    return changed
+
+
+def assign_quiz(actor: StaffMember, quiz: Quiz, staff_ids: list[int], *, now: datetime) -> int:
+    check_may_manage(actor, quiz)
+    added = 0
+    for staff_id in set(staff_ids):
+        if db.session.get(QuizAssignment, (quiz.id, staff_id)) is None:
+            db.session.add(QuizAssignment(quiz_id=quiz.id, staff_id=staff_id, assigned_at=now))
+            added += 1
+    db.session.flush()
+    record_event(actor.id, "quiz.assigned", "quiz", quiz.id, now=now,
+                 details={"staff": sorted(set(staff_ids))})
+    return added
+
+
+# -- starting -----------------------------------------------------------------------------------
+
+def attempts_of(person_id: int, quiz: Quiz, enrolment_id: int | None = None) -> list[Attempt]:
+    """A person's attempts at a quiz, within one enrolment when given (limits count per
+    enrolment, so last year's attempts never block this year's refresher)."""
+    query = select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.staff_id == person_id)
+    if enrolment_id is not None:
+        query = query.where(Attempt.enrolment_id == enrolment_id)
+    return list(db.session.scalars(query.order_by(Attempt.number)))
+
+
+def in_progress(person_id: int, quiz: Quiz) -> Attempt | None:
+    return db.session.scalar(select(Attempt).where(
+        Attempt.quiz_id == quiz.id, Attempt.staff_id == person_id,
+        Attempt.state == "in_progress"))
+
+
+@dataclass
+class StartInfo:
+    """What the start page shows and whether starting is allowed now."""
+
+    attempts_used: int
+    attempts_allowed: int | None
+    open_at: datetime | None
+    close_at: datetime | None
+    time_limit_s: int | None
+    reason: str | None  # a gettext msgid when the person may not start now
+    reason_params: dict[str, Any]
+    resume: Attempt | None
+
+
+def start_info(person: StaffMember, quiz: Quiz, *, now: datetime,
+               enrolment_id: int | None = None) -> StartInfo:
+    override = get_override(quiz, person.id)
+    open_at, close_at = window(quiz, override)
+    finished = [a for a in attempts_of(person.id, quiz, enrolment_id) if a.finished]
+    allowed = None if quiz.attempts_allowed is None else \
+        quiz.attempts_allowed + (override.extra_attempts if override else 0)
+    time_limit = quiz.time_limit_s + override.extra_time_s if quiz.time_limit_s and override \
+        else quiz.time_limit_s
+    reason, params = None, {}
+    if open_at and now < open_at:
+        reason, params = N_("This quiz opens at %(when)s."), {"when": open_at}
+    elif close_at and now >= close_at:
+        reason, params = N_("This quiz closed at %(when)s."), {"when": close_at}
+    elif allowed is not None and len(finished) >= allowed:
+        reason, params = N_("You have used all %(n)d attempts."), {"n": allowed}
+    elif quiz.delay_s and finished and finished[-1].submitted_at and \
+            (now - finished[-1].submitted_at).total_seconds() < quiz.delay_s:
+        wait = quiz.delay_s - int((now - finished[-1].submitted_at).total_seconds())
+        reason, params = N_("You can start the next attempt in %(minutes)d minutes."), \
+            {"minutes": max(1, (wait + 59) // 60)}
+    return StartInfo(len(finished), allowed, open_at, close_at, time_limit, reason, params,
+                     in_progress(person.id, quiz))
+
+
+def _seen_counts(person_id: int, lineages: set[int]) -> dict[int, int]:
+    if not lineages:
+        return {}
+    rows = db.session.execute(
+        select(AttemptItem.lineage_id, func.count()).join(Attempt)
+        .where(Attempt.staff_id == person_id, AttemptItem.lineage_id.in_(lineages))
+        .group_by(AttemptItem.lineage_id))
+    return dict(rows.all())
+
+
+def _drawn_questions(person: StaffMember, quiz: Quiz, rng: random.Random) -> list[drawing.Drawn]:
+    if quiz.fixed_list:
+        current = {q.lineage_id: q for q in db.session.scalars(select(Question).where(
+            Question.lineage_id.in_([f.lineage_id for f in quiz.fixed]),
+            Question.is_current.is_(True)))}
+        return [drawing.Drawn(current[f.lineage_id].id, f.lineage_id, f.points)
+                for f in quiz.fixed if f.lineage_id in current]
+    needs = [drawing.RuleNeed(candidates_for(r), r.count, r.points) for r in quiz.rules]
+    lineages = {c.lineage_id for need in needs for c in need.candidates}
+    try:
+        return drawing.draw(needs, _seen_counts(person.id, lineages), rng)
+    except drawing.ShortfallError as exc:
+        raise DomainError("This quiz cannot be drawn: rule %(n)d needs %(need)d questions and "
+                          "only %(have)d are available. Please tell your trainer.",
+                          n=exc.rule_index + 1, need=exc.needed, have=exc.available) from exc
+
+
+def snapshot_of(question: Question, points: Decimal) -> dict[str, Any]:
+    return {"qtype": question.qtype, "stem": question.stem, "text_format": question.text_format,
+            "name": question.name, "explanation": question.explanation,
+            "points": str(points), "version": question.version,
+            "choices": [{"text": c.text, "weight": str(c.weight), "feedback": c.feedback,
+                         "keep": c.keep_in_place} for c in question.choices]}
+
+
+def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
+                  enrolment_id: int | None = None, authorised: bool = False,
+                  grace_s: int = DEFAULT_GRACE_S, rng: random.Random | None = None) -> Attempt:
+    """Start an attempt, or return the one in progress (a reload, a new login, another device
+    resume it with the clock still running)."""
+    if not (authorised or is_assigned(person, quiz)):
+        raise Forbidden("This quiz is not assigned to you.")
+    existing = in_progress(person.id, quiz)
+    if existing is not None:
+        if not finalize_if_overdue(existing, now=now, grace_s=grace_s):
+            return existing
+    info = start_info(person, quiz, now=now, enrolment_id=enrolment_id)
+    if info.reason:
+        raise DomainError(info.reason, **info.reason_params)
+    rng = rng or random.Random()
+    drawn = _drawn_questions(person, quiz, rng)
+    if quiz.shuffle_questions:
+        rng.shuffle(drawn)
+    questions = {q.id: q for q in db.session.scalars(
+        select(Question).where(Question.id.in_([d.question_id for d in drawn])))}
+    override = get_override(quiz, person.id)
+    number = 1 + (db.session.scalar(select(func.max(Attempt.number)).where(
+        Attempt.quiz_id == quiz.id, Attempt.staff_id == person.id)) or 0)
+    attempt = Attempt(
+        quiz_id=quiz.id, staff_id=person.id, enrolment_id=enrolment_id, number=number,
+        state="in_progress", started_at=now,
+        deadline_at=rules.deadline_for(now, quiz.time_limit_s,
+                                       override.extra_time_s if override else 0,
+                                       info.close_at),
+        max_score=sum((d.points for d in drawn), Decimal(0)))
+    for position, d in enumerate(drawn):
+        question = questions[d.question_id]
+        keep = [c.keep_in_place for c in question.choices]
+        attempt.items.append(AttemptItem(
+            position=position, question_id=question.id, lineage_id=d.lineage_id,
+            snapshot=snapshot_of(question, d.points),
+            # True/false keeps 正确 before 错误: shuffling two fixed words only confuses.
+            choice_order=drawing.choice_order(len(keep), keep, quiz.shuffle_choices
+                                              and question.qtype != "truefalse", rng),
+            selected=[], version=0, max_mark=d.points))
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # Two tabs started at once: the database kept one attempt in progress; use it.
+        existing = in_progress(person.id, quiz)
+        if existing is None:
+            raise
+        return existing
+    record_event(person.id, "attempt.started", "attempt", attempt.id, now=now,
+                 details={"quiz": quiz.id, "number": number, "enrolment": enrolment_id})
+    return attempt
+
+
+# -- answering ----------------------------------------------------------------------------------
+
+def get_own_attempt(person: StaffMember, attempt_id: int) -> Attempt:
+    """A learner reads, saves and submits only their own attempts."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise NotFound("No such attempt.")
+    if attempt.staff_id != person.id:
+        raise Forbidden("This is not your attempt.")
+    return attempt
+
+
+def _clean_selection(selected: Any) -> list[int]:
+    if not isinstance(selected, list) or len(selected) > MAX_CHOICE_INDEX:
+        raise DomainError("The answer is not a list of choices.")
+    clean = []
+    for value in selected:
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                not 0 <= value < MAX_CHOICE_INDEX:
+            raise DomainError("The answer is not a list of choices.")
+        if value not in clean:
+            clean.append(value)
+    return sorted(clean)
+
+
+@dataclass
+class Saved:
+    version: int
+    saved_at: datetime
+    selected: list[int]
+
+
+def save_answer(person: StaffMember, attempt_id: int, position: int, selected: Any,
+                based_on: int, *, now: datetime, grace_s: int = DEFAULT_GRACE_S) -> Saved:
+    """Store one answer if it is based on the current version; idempotent for retries of the
+    same save. One conditional UPDATE does the checks (owner, state, deadline, version), so
+    exam-day traffic costs a single statement per save."""
+    clean = _clean_selection(selected)
+    # FOR SHARE (PostgreSQL) makes a save and a submit of the same attempt take turns: a save
+    # either lands before the submit grades, or sees the attempt closed. SQLite serialises
+    # writers anyway (BEGIN IMMEDIATE).
+    owned = select(Attempt.id).where(
+        Attempt.id == attempt_id, Attempt.staff_id == person.id,
+        Attempt.state == "in_progress",
+        or_(Attempt.deadline_at.is_(None),
+            Attempt.deadline_at >= now - rules_timedelta(grace_s))).with_for_update(read=True)
+    result = db.session.execute(
+        update(AttemptItem)
+        .where(AttemptItem.attempt_id.in_(owned), AttemptItem.position == position,
+               AttemptItem.version == based_on, AttemptItem.locked.is_(False))
+        .values(selected=clean, version=AttemptItem.version + 1, saved_at=now)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return Saved(based_on + 1, now, clean)
+    return _explain_refused_save(person, attempt_id, position, clean, now=now, grace_s=grace_s)
+
+
+def rules_timedelta(seconds: int):
+    from datetime import timedelta
+
+    return timedelta(seconds=seconds)
+
+
+def _explain_refused_save(person: StaffMember, attempt_id: int, position: int,
+                          clean: list[int], *, now: datetime, grace_s: int) -> Saved:
+    attempt = get_own_attempt(person, attempt_id)
+    if attempt.state == "in_progress" and rules.is_overdue(attempt.deadline_at, now, grace_s):
+        finalize_if_overdue(attempt, now=now, grace_s=grace_s)
+        raise TimeUp("Time is up: this answer came too late and was not saved. Your answers "
+                     "saved before the deadline were submitted.")
+    if attempt.state != "in_progress":
+        raise AttemptClosed("This attempt is already submitted.")
+    item = db.session.scalar(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id,
+                                                       AttemptItem.position == position))
+    if item is None:
+        raise NotFound("No such question in this attempt.")
+    db.session.refresh(item)
+    if item.locked:
+        raise AttemptClosed("This answer is locked.")
+    if item.selected == clean:
+        # A retry of a save that already went through: same answer, nothing to change.
+        return Saved(item.version, item.saved_at or now, clean)
+    raise StaleAnswer(item.version, list(item.selected))
+
+
+def lock_answer(person: StaffMember, attempt: Attempt, position: int, *, now: datetime,
+                grace_s: int = DEFAULT_GRACE_S) -> AttemptItem:
+    """Practice: lock an answer; its mark, feedback and key become visible at once."""
+    if attempt.staff_id != person.id:
+        raise Forbidden("This is not your attempt.")
+    if attempt.quiz.mode != "practice":
+        raise DomainError("Answers are locked only in practice.")
+    if attempt.state != "in_progress" or not rules.accepts_answers(attempt.deadline_at, now,
+                                                                   grace_s):
+        raise AttemptClosed("This attempt is already submitted.")
+    item = next((i for i in attempt.items if i.position == position), None)
+    if item is None:
+        raise NotFound("No such question in this attempt.")
+    if item.locked:
+        return item
+    item.locked = True
+    _grade_item(item, attempt.quiz.all_or_nothing)
+    _note_answer(person.id, item, practice=True, now=now)
+    db.session.flush()
+    return item
+
+
+def _weights(item: AttemptItem) -> list[Decimal]:
+    return [Decimal(c["weight"]) for c in item.snapshot["choices"]]
+
+
+def _grade_item(item: AttemptItem, all_or_nothing: bool) -> Decimal:
+    frac = grading.fraction(item.snapshot["qtype"], _weights(item), item.selected or [],
+                            all_or_nothing)
+    item.mark = grading.mark(Decimal(item.snapshot["points"]), frac)
+    return frac
+
+
+# -- finishing ----------------------------------------------------------------------------------
+
+def submit_attempt(person: StaffMember | None, attempt: Attempt, *, now: datetime,
+                   grace_s: int = DEFAULT_GRACE_S) -> Attempt:
+    """Grade and close the attempt. A double submit or a second tab gets the same result; a
+    submit after deadline + grace finalises the attempt at its deadline instead."""
+    if person is not None and attempt.staff_id != person.id:
+        raise Forbidden("This is not your attempt.")
+    if attempt.state != "in_progress":
+        return attempt
+    if rules.is_overdue(attempt.deadline_at, now, grace_s):
+        finalize_if_overdue(attempt, now=now, grace_s=grace_s)
+        raise TimeUp("Time is up: your answers saved before the deadline were submitted.")
+    _finish(attempt, state="submitted", at=now, actor_id=person.id if person else None, now=now)
+    return attempt
+
+
+def finalize_if_overdue(attempt: Attempt, *, now: datetime, grace_s: int) -> bool:
+    """Once deadline + grace has passed, submit the last saved answers at the deadline."""
+    if attempt.state != "in_progress" or not rules.is_overdue(attempt.deadline_at, now, grace_s):
+        return False
+    _finish(attempt, state="expired", at=attempt.deadline_at, actor_id=None, now=now)
+    return True
+
+
+def _finish(attempt: Attempt, *, state: str, at: datetime, actor_id: int | None,
+            now: datetime) -> None:
+    # Compare-and-set: of two concurrent submits (or a submit and the sweep) exactly one wins.
+    won = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "in_progress")
+        .values(state=state, submitted_at=at).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.refresh(attempt)
+    if not won:
+        return
+    quiz = attempt.quiz
+    total = Decimal(0)
+    for item in attempt.items:
+        db.session.refresh(item)
+        _grade_item(item, quiz.all_or_nothing)
+        total += item.mark or Decimal(0)
+    attempt.score = total
+    attempt.percent = grading.percent(total, attempt.max_score)
+    attempt.passed = attempt.percent >= quiz.pass_mark
+    if quiz.mode == "practice":
+        for item in attempt.items:
+            if not item.locked:
+                _note_answer(attempt.staff_id, item, practice=True, now=now)
+        attempt.mistakes_collected = True
+    db.session.flush()
+    collect_exam_mistakes(attempt, now=now)
+    record_event(actor_id, f"attempt.{state}", "attempt", attempt.id, now=now,
+                 details={"score": str(total), "percent": str(attempt.percent),
+                          "passed": attempt.passed, "submitted_at": at.isoformat()})
+    attempt_finished.send(attempt, now=now)
+
+
+def sweep(*, now: datetime, grace_s: int = DEFAULT_GRACE_S) -> int:
+    """Finalise every attempt whose deadline + grace has passed (for cron)."""
+    cutoff = now - rules_timedelta(grace_s)
+    overdue = db.session.scalars(select(Attempt).where(
+        Attempt.state == "in_progress", Attempt.deadline_at.is_not(None),
+        Attempt.deadline_at < cutoff)).all()
+    return sum(finalize_if_overdue(a, now=now, grace_s=grace_s) for a in overdue)
+
+
+def visibility(attempt: Attempt, *, now: datetime) -> rules.ReviewVisibility:
+    quiz = attempt.quiz
+    if quiz.mode == "practice":
+        return rules.review_visibility("full", "immediately", None, now, attempt.finished)
+    _open, close_at = window(quiz, get_override(quiz, attempt.staff_id))
+    return rules.review_visibility(quiz.review_what, quiz.review_when, close_at, now,
+                                   attempt.finished)
+
+
+# -- the mistakes notebook ----------------------------------------------------------------------
+
+def collect_exam_mistakes(attempt: Attempt, *, now: datetime) -> None:
+    """An exam's wrong answers enter the notebook only once its review policy lets the person
+    see the answers, so the notebook never leaks an exam."""
+    if attempt.mistakes_collected or not attempt.finished:
+        return
+    if not visibility(attempt, now=now).answers:
+        return
+    for item in attempt.items:
+        _note_answer(attempt.staff_id, item, practice=False, now=now)
+    attempt.mistakes_collected = True
+    db.session.flush()
+
+
+def _note_answer(staff_id: int, item: AttemptItem, *, practice: bool, now: datetime) -> None:
+    full = item.mark is not None and item.mark >= item.max_mark
+    entry = db.session.get(MistakeEntry, (staff_id, item.lineage_id))
+    if not full:
+        if entry is None:
+            db.session.add(MistakeEntry(staff_id=staff_id, lineage_id=item.lineage_id,
+                                        added_at=now, last_wrong_at=now, streak=0,
+                                        times_wrong=1))
+        else:
+            entry.cleared_at, entry.streak, entry.last_wrong_at = None, 0, now
+            entry.times_wrong += 1
+    elif practice and entry is not None and entry.cleared_at is None:
+        entry.streak += 1
+        if entry.streak >= 2:
+            entry.cleared_at = now
+    db.session.flush()
+
+
+def notebook(person: StaffMember) -> list[tuple[MistakeEntry, Question]]:
+    rows = db.session.execute(
+        select(MistakeEntry, Question)
+        .join(Question, and_(Question.lineage_id == MistakeEntry.lineage_id,
+                             Question.is_current.is_(True)))
+        .where(MistakeEntry.staff_id == person.id, MistakeEntry.cleared_at.is_(None))
+        .order_by(MistakeEntry.last_wrong_at.desc())).all()
+    return [(entry, question) for entry, question in rows]
+
+
+def start_mistakes_practice(person: StaffMember, *, now: datetime,
+                            limit: int = 20) -> Attempt:
+    """A practice quiz built from the person's notebook (练习错题)."""
+    entries = [(e, q) for e, q in notebook(person) if not q.retired][:limit]
+    if not entries:
+        raise DomainError("Your mistakes notebook is empty.")
+    quiz = db.session.scalar(select(Quiz).where(Quiz.personal_for_id == person.id))
+    settings = QuizSettings(title="练习错题", mode="practice", attempts_allowed=None,
+                            shuffle_questions=True, shuffle_choices=True, review_what="full")
+    existing = in_progress(person.id, quiz) if quiz else None
+    if existing is not None:
+        submit_attempt(person, existing, now=now)
+    quiz = save_quiz(None, quiz, settings, fixed=[(e.lineage_id, Decimal(1)) for e, _ in entries],
+                     now=now, personal_for=person)
+    return start_attempt(person, quiz, now=now)
