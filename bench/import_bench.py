@@ -52,7 +52,6 @@ def generate_gift(n: int, seed: int = 7) -> str:
 
 def run_backend(url: str, label: str, gift: bytes, pages: int) -> dict:
     from flask_migrate import upgrade
-    from sqlalchemy import select
 
     from trainer import create_app
     from trainer.accounts.services import create_staff
@@ -145,7 +144,7 @@ def main() -> int:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
     (out_dir / "import.json").write_text(json.dumps(result, ensure_ascii=False, indent=2))
-    print(f"| database | questions | parse+validate s | save s | total s | browse unfiltered p95 ms | page 200 p95 ms | filtered p95 ms |")
+    print("| database | questions | parse+validate s | save s | total s | browse unfiltered p95 ms | page 200 p95 ms | filtered p95 ms |")
     print("|---|---|---|---|---|---|---|---|")
     ok = True
     for run in runs:

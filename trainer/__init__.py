@@ -90,8 +90,10 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.quizzes.cli import register_cli as register_quizzes_cli
     from trainer.quizzes.routes import register as register_quizzes
     from trainer.core.nav import install_nav
+    from trainer.core.routes import bp as core_bp
 
     install_nav(app)
+    app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     register_accounts_nav(app)
     register_accounts_cli(app)

@@ -23,6 +23,7 @@ OWNER_ONLY = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: 403}
 # (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/", "GET"): SIGNED_IN,
+    ("/healthz", "GET"): EVERYONE,
     ("/login", "GET"): EVERYONE,
     ("/login", "POST"): EVERYONE,
     ("/logout", "POST"): SIGNED_IN,
