@@ -76,6 +76,7 @@ def _import_models() -> None:
     """Every model module, so metadata (and Alembic's autogenerate) sees every table."""
     import trainer.accounts.models  # noqa: F401
     import trainer.banks.models  # noqa: F401
+    import trainer.learning.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
 
@@ -87,6 +88,8 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.banks.cli import register_cli as register_banks_cli
     from trainer.banks.routes import register as register_banks
     from trainer.cli import register_commands
+    from trainer.learning.cli import register_cli as register_learning_cli
+    from trainer.learning.routes import register as register_learning
     from trainer.quizzes.cli import register_cli as register_quizzes_cli
     from trainer.quizzes.routes import register as register_quizzes
     from trainer.core.nav import install_nav
@@ -101,6 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     register_banks_cli(app)
     register_quizzes(app)
     register_quizzes_cli(app)
+    register_learning(app)
+    register_learning_cli(app)
     register_commands(app)
 
 

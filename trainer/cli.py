@@ -37,10 +37,13 @@ def register_commands(app: Flask) -> None:
             db.session.commit()
             if demo:
                 from trainer.accounts.demo import DEMO_PASSWORD, create_demo_staff
+                from trainer.learning.demo import finish_demo_learning, prepare_demo_settings
+                from trainer.quizzes.demo import create_demo_exam
 
+                prepare_demo_settings(now=now)
                 created = create_demo_staff(now=now, today=local_date(now, None))
-                for step in _demo_steps():
-                    step(now=now)
+                create_demo_exam(now=now)
+                finish_demo_learning(now=now)
                 db.session.commit()
                 if created:
                     click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
@@ -81,12 +84,7 @@ def _content_steps() -> list:
     """Loaders of the shipped content, in dependency order (banks before courses)."""
     from trainer import PROJECT_ROOT
     from trainer.banks.services import sync_banks
+    from trainer.learning.content import sync_courses
 
-    return [lambda now: sync_banks(PROJECT_ROOT / "question_banks", now=now)]
-
-
-def _demo_steps() -> list:
-    """Demo data beyond the staff (a standalone exam, enrolments), in dependency order."""
-    from trainer.quizzes.demo import create_demo_exam
-
-    return [create_demo_exam]
+    return [lambda now: sync_banks(PROJECT_ROOT / "question_banks", now=now),
+            lambda now: sync_courses(PROJECT_ROOT / "courses", now=now)]

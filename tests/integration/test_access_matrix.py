@@ -17,6 +17,7 @@ EVERYONE = {v: OK for v in VISITORS}
 SIGNED_IN = {ANON: LOGIN, LEARNER: OK, TRAINER: OK, HR: OK, ADMIN: OK}
 STAFF_ADMIN = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: OK, ADMIN: OK}
 TRAINERS = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: 403, ADMIN: OK}
+LEARNING_STAFF = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: OK, ADMIN: OK}
 # Another learner's attempt: nobody but its owner (learner2, not a visitor here) may touch it.
 OWNER_ONLY = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: 403}
 
@@ -52,6 +53,18 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/banks/<int:bank_id>/import/<token>", "POST"): TRAINERS,
     ("/banks/import/template.xlsx", "GET"): TRAINERS,
     ("/banks/<int:bank_id>/export", "GET"): TRAINERS,
+    ("/my", "GET"): SIGNED_IN,
+    ("/learn/<int:enrolment_id>", "GET"): OWNER_ONLY,
+    ("/learn/<int:enrolment_id>/courses/<int:course_id>", "GET"): OWNER_ONLY,
+    ("/learn/<int:enrolment_id>/lessons/<int:lesson_id>", "GET"): OWNER_ONLY,
+    ("/learn/<int:enrolment_id>/lessons/<int:lesson_id>/read", "POST"): OWNER_ONLY,
+    ("/learn/<int:enrolment_id>/courses/<int:course_id>/quiz", "POST"): OWNER_ONLY,
+    ("/tracks", "GET"): LEARNING_STAFF,
+    ("/tracks/courses/<int:course_id>", "GET"): LEARNING_STAFF,
+    ("/training/assign", "GET"): LEARNING_STAFF,
+    ("/training/assign", "POST"): LEARNING_STAFF,
+    ("/training/enrolments/<int:enrolment_id>/extend", "POST"): LEARNING_STAFF,
+    ("/training/enrolments/<int:enrolment_id>/waive", "POST"): LEARNING_STAFF,
     ("/quizzes", "GET"): SIGNED_IN,
     ("/quizzes/<int:quiz_id>", "GET"): SIGNED_IN,
     ("/quizzes/<int:quiz_id>/start", "POST"): SIGNED_IN,
@@ -142,11 +155,29 @@ def objects(users, db_session):
 
     quiz = quizzes.save_quiz(None, None, quizzes.QuizSettings(title="权限测验", open_to_all=True),
                              rule_specs=[quizzes.RuleSpec(bank.id, 1, Decimal(1))], now=utcnow())
+    from datetime import timedelta
+
+    from trainer.learning.models import Course, Enrolment, Lesson, LessonRevision, Track
+
     target = users["learner2"]
     attempt = quizzes.start_attempt(target, quiz, now=utcnow())
+    track = Track(key="onboarding", title="入职培训", position=0)
+    db_session.add(track)
+    db_session.flush()
+    course = Course(track_id=track.id, key="c1", title="课程", quiz_id=quiz.id)
+    db_session.add(course)
+    db_session.flush()
+    lesson = Lesson(course_id=course.id, path="onboarding/c1/l1.md", title="第一课")
+    lesson.revisions.append(LessonRevision(number=1, content="# 第一课", content_hash="x",
+                                           revised_at=utcnow()))
+    db_session.add(lesson)
+    enrolment = Enrolment(staff_id=target.id, track_id=track.id, reason="manual",
+                          assigned_at=utcnow(), due_on=(utcnow() + timedelta(days=9)).date())
+    db_session.add(enrolment)
     db_session.commit()
     return {"staff": target.id, "event": target.events[0].id, "bank": bank.id,
-            "question": question.id, "quiz": quiz.id, "attempt": attempt.id}
+            "question": question.id, "quiz": quiz.id, "attempt": attempt.id,
+            "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id}
 
 
 @pytest.mark.parametrize("visitor", VISITORS)

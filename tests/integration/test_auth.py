@@ -16,7 +16,7 @@ def test_login_page_is_chinese_by_default(client):
 
 
 def test_each_role_lands_on_its_home(client, users):
-    homes = {"learner": "/me", "trainer": "/banks/", "hr": "/staff", "admin": "/staff"}
+    homes = {"learner": "/my", "trainer": "/banks/", "hr": "/staff", "admin": "/staff"}
     for role, home in homes.items():
         response = client.login(users[role].employee_no)
         assert response.status_code == 302

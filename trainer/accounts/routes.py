@@ -365,7 +365,6 @@ def _labels():
 def register_nav(app) -> None:
     from trainer.core.nav import add_nav_item, set_home
 
-    add_nav_item(app, "accounts.my_home", _l("My training"), ("learner",), 10)
     add_nav_item(app, "accounts.staff_list", _l("Staff"), ("hr", "admin"), 60)
     for role, endpoint in (("admin", "accounts.staff_list"), ("hr", "accounts.staff_list"),
                            ("learner", "accounts.my_home")):

@@ -39,6 +39,11 @@ def home_endpoint(app: Flask, roles: set[str]) -> str | None:
     return None
 
 
+def add_staff_panel(app: Flask, render) -> None:
+    """A higher area adds a panel to the HR staff page (accounts cannot import it)."""
+    app.extensions.setdefault("trainer.staff_panels", []).append(render)
+
+
 def install_nav(app: Flask) -> None:
     @app.context_processor
     def _nav():
@@ -46,4 +51,7 @@ def install_nav(app: Flask) -> None:
             items = sorted(app.extensions.get("trainer.nav", []), key=lambda i: i.order)
             return [i for i in items if has_any_role(current_user, i.roles)]
 
-        return {"nav_items": nav_items}
+        def staff_panels(staff) -> list:
+            return [render(staff) for render in app.extensions.get("trainer.staff_panels", [])]
+
+        return {"nav_items": nav_items, "staff_panels": staff_panels}

@@ -14,10 +14,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def get_setting(key: str) -> Any:
+def get_setting(key: str, default: Any = None) -> Any:
+    """The stored value, else the default given here, else the centre-wide default."""
     row = db.session.get(Setting, key)
     if row is None:
-        return DEFAULTS.get(key)
+        return default if default is not None else DEFAULTS.get(key)
     return row.value
 
 

@@ -1,0 +1,1 @@
+"""Training tracks, courses and lessons, enrolments driven by the staff record, progress."""

@@ -1,0 +1,182 @@
+"""Loading `courses/` (one folder per track, one per course, a course.toml and one Markdown file
+per lesson) idempotently: changed lessons get a new revision, removed ones are retired."""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from trainer.banks.models import Category, QuestionBank
+from trainer.core.audit import record_event
+from trainer.core.db import db
+from trainer.learning.models import TRACK_KEYS, Course, Lesson, LessonRevision, Track
+from trainer.quizzes import services as quizzes
+from trainer.quizzes.models import Quiz
+
+REQUIRED_SECTIONS = (("## 要点", "## 标准"), ("## 示例", "## 案例"), ("## 检查清单",))
+
+
+@dataclass
+class CourseSyncReport:
+    tracks: int = 0
+    courses: int = 0
+    lessons_created: int = 0
+    lessons_revised: int = 0
+    lessons_retired: int = 0
+    lessons_unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"Courses: {self.tracks} tracks, {self.courses} courses; lessons "
+                f"{self.lessons_created} created, {self.lessons_revised} revised, "
+                f"{self.lessons_retired} retired, {self.lessons_unchanged} unchanged, "
+                f"{len(self.conflicts)} conflicts, {len(self.errors)} errors")
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def lesson_title(text: str, fallback: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()[:200]
+    return fallback
+
+
+def missing_sections(text: str) -> list[str]:
+    lines = {line.strip() for line in text.splitlines()}
+    return [" / ".join(options) for options in REQUIRED_SECTIONS
+            if not any(option in lines for option in options)]
+
+
+def _quiz_rules(spec: dict, where: str, report: CourseSyncReport) -> list[quizzes.RuleSpec]:
+    specs = []
+    for rule in spec.get("rules", []):
+        bank = db.session.scalar(select(QuestionBank).where(QuestionBank.key == rule["bank"]))
+        if bank is None:
+            report.errors.append(f"{where}: no bank {rule['bank']}")
+            continue
+        category_id = None
+        if rule.get("category"):
+            category = db.session.scalar(select(Category).where(
+                Category.bank_id == bank.id, Category.path == rule["category"]))
+            if category is None:
+                report.errors.append(f"{where}: bank {rule['bank']} has no {rule['category']}")
+                continue
+            category_id = category.id
+        specs.append(quizzes.RuleSpec(bank.id, int(rule["count"]),
+                                      Decimal(str(rule.get("points", 1))), category_id))
+    return specs
+
+
+def _sync_quiz(course: Course, spec: dict, where: str, *, now: datetime,
+               report: CourseSyncReport) -> None:
+    rule_specs = _quiz_rules(spec, where, report)
+    if not rule_specs:
+        return
+    settings = quizzes.QuizSettings(
+        title=spec.get("title", course.title + " 测验"),
+        description=spec.get("description", ""), mode="exam",
+        time_limit_s=int(spec.get("time_limit_minutes", 15)) * 60,
+        pass_mark=Decimal(str(spec.get("pass_mark", 60))),
+        attempts_allowed=spec.get("attempts_allowed"), review_what="full")
+    quiz = db.session.get(Quiz, course.quiz_id) if course.quiz_id else None
+    try:
+        quiz = quizzes.save_quiz(None, quiz, settings, rule_specs=rule_specs, now=now)
+    except Exception as exc:  # noqa: BLE001 - reported per course, the rest still loads
+        report.errors.append(f"{where}: quiz not saved: {exc}")
+        return
+    course.quiz_id = quiz.id
+
+
+def _sync_lessons(course: Course, folder: Path, root: Path, *, now: datetime,
+                  report: CourseSyncReport) -> None:
+    seen = set()
+    for position, path in enumerate(sorted(folder.glob("*.md"))):
+        key = path.relative_to(root).as_posix()
+        seen.add(key)
+        text = path.read_text(encoding="utf-8")
+        for section in missing_sections(text):
+            report.errors.append(f"{key}: missing section {section}")
+        digest = content_hash(text)
+        lesson = db.session.scalar(select(Lesson).where(Lesson.path == key))
+        if lesson is None:
+            lesson = Lesson(course_id=course.id, path=key, title=lesson_title(text, path.stem),
+                            position=position)
+            lesson.revisions.append(LessonRevision(number=1, content=text, content_hash=digest,
+                                                   revised_at=now, source="shipped"))
+            db.session.add(lesson)
+            report.lessons_created += 1
+            continue
+        lesson.course_id, lesson.position, lesson.retired = course.id, position, False
+        current = lesson.current
+        if current.content_hash == digest:
+            report.lessons_unchanged += 1
+        elif current.source == "web":
+            report.conflicts.append(key)  # edited in the site since the last sync: kept
+        else:
+            lesson.title = lesson_title(text, path.stem)
+            lesson.revisions.append(LessonRevision(number=current.number + 1, content=text,
+                                                   content_hash=digest, revised_at=now,
+                                                   source="shipped"))
+            report.lessons_revised += 1
+    for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id,
+                                                          Lesson.retired.is_(False))):
+        if lesson.path not in seen:
+            lesson.retired = True  # its reads stay: progress history is kept
+            report.lessons_retired += 1
+
+
+def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
+    """Load every track folder of `courses/` (idempotent)."""
+    report = CourseSyncReport()
+    for position, key in enumerate(TRACK_KEYS):
+        folder = root / key
+        if not (folder / "track.toml").exists():
+            continue
+        meta = tomllib.loads((folder / "track.toml").read_text(encoding="utf-8"))
+        track = db.session.scalar(select(Track).where(Track.key == key))
+        if track is None:
+            track = Track(key=key, title=meta["title"], position=position)
+            db.session.add(track)
+        track.title, track.title_en = meta["title"], meta.get("title_en", "")
+        track.description, track.position = meta.get("description", ""), position
+        db.session.flush()
+        report.tracks += 1
+        present = set()
+        for course_position, course_dir in enumerate(sorted(p for p in folder.iterdir()
+                                                            if (p / "course.toml").exists())):
+            spec = tomllib.loads((course_dir / "course.toml").read_text(encoding="utf-8"))
+            present.add(course_dir.name)
+            course = db.session.scalar(select(Course).where(Course.track_id == track.id,
+                                                            Course.key == course_dir.name))
+            if course is None:
+                course = Course(track_id=track.id, key=course_dir.name, title=spec["title"])
+                db.session.add(course)
+            course.title, course.title_en = spec["title"], spec.get("title_en", "")
+            course.description = spec.get("description", "")
+            course.position, course.retired = course_position, False
+            db.session.flush()
+            where = f"{key}/{course_dir.name}"
+            quiz_digest = content_hash(repr(sorted(spec.get("quiz", {}).items())))
+            if "quiz" in spec and (course.quiz_id is None or course.quiz_hash != quiz_digest):
+                _sync_quiz(course, spec["quiz"], where, now=now, report=report)
+                course.quiz_hash = quiz_digest
+            _sync_lessons(course, course_dir, root, now=now, report=report)
+            report.courses += 1
+        for course in db.session.scalars(select(Course).where(Course.track_id == track.id,
+                                                              Course.retired.is_(False))):
+            if course.key not in present:
+                course.retired = True
+    db.session.flush()
+    record_event(None, "content.courses_synced", "content", "courses", now=now,
+                 details={"created": report.lessons_created, "revised": report.lessons_revised,
+                          "retired": report.lessons_retired, "conflicts": report.conflicts})
+    return report

@@ -1,0 +1,161 @@
+"""Tracks → courses → lessons (with revisions), enrolments and lesson reads."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from trainer.core.db import db
+
+TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion")
+REASONS = ("hire", "return", "nomination", "renewal", "manual")
+ENROLMENT_STATES = ("assigned", "in_progress", "completed", "overdue", "waived")
+OPEN_STATES = ("assigned", "in_progress", "overdue")
+
+
+class Track(db.Model):
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    title_en: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    courses: Mapped[list[Course]] = relationship(
+        back_populates="track", order_by="Course.position",
+        primaryjoin="and_(Track.id == Course.track_id, Course.retired.is_(False))",
+        viewonly=True)
+
+
+class Course(db.Model):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(120))  # folder name, the sync key
+    title: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+    quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id", ondelete="SET NULL"))
+    # Fingerprint of the quiz section of course.toml at the last sync: the quiz is rewritten
+    # only when the file changes, so a trainer's edits in the site survive unchanged syncs.
+    quiz_hash: Mapped[str] = mapped_column(String(64), default="")
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    track: Mapped[Track] = relationship(back_populates="courses")
+    lessons: Mapped[list[Lesson]] = relationship(
+        order_by="Lesson.position",
+        primaryjoin="and_(Course.id == Lesson.course_id, Lesson.retired.is_(False))",
+        viewonly=True)
+
+    __table_args__ = (UniqueConstraint("track_id", "key"),)
+
+
+class Lesson(db.Model):
+    __tablename__ = "lessons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    path: Mapped[str] = mapped_column(String(300), unique=True)  # courses/… path: the sync key
+    title: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+    course: Mapped[Course] = relationship()
+    revisions: Mapped[list[LessonRevision]] = relationship(
+        back_populates="lesson", order_by="LessonRevision.number",
+        cascade="all, delete-orphan")
+
+    @property
+    def current(self) -> LessonRevision:
+        return self.revisions[-1]
+
+
+class LessonRevision(db.Model):
+    """Lesson text as of one revision; a changed text adds a revision, the old one stays."""
+
+    __tablename__ = "lesson_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    revised_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(10), default="shipped")  # shipped | web
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    lesson: Mapped[Lesson] = relationship(back_populates="revisions")
+
+    __table_args__ = (UniqueConstraint("lesson_id", "number"),)
+
+
+class Enrolment(db.Model):
+    """A person's assignment to a track, with why, when it is due and how it ended."""
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"),
+                                          index=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(12))
+    assigned_at: Mapped[datetime]
+    due_on: Mapped[date]
+    state: Mapped[str] = mapped_column(String(12), default="assigned")
+    completed_at: Mapped[datetime | None]
+    waived_reason: Mapped[str] = mapped_column(Text, default="")
+    # The staff event that started it (a return, a nomination); none for manual assignments.
+    source_event_id: Mapped[int | None] = mapped_column(ForeignKey("staff_events.id",
+                                                                   ondelete="SET NULL"))
+    # Re-entry: the leave, so lessons revised while the person was away can be marked.
+    away_from: Mapped[date | None]
+    away_until: Mapped[date | None]
+    target_position: Mapped[str] = mapped_column(String(80), default="")
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
+                                                                  ondelete="SET NULL"))
+
+    track: Mapped[Track] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(f"state IN {ENROLMENT_STATES}", name="state_valid"),
+        CheckConstraint(f"reason IN {REASONS}", name="reason_valid"),
+        # Never two open enrolments in one track for one person.
+        Index("uq_enrolments_one_open", "staff_id", "track_id", unique=True,
+              sqlite_where=text("state IN ('assigned', 'in_progress', 'overdue')"),
+              postgresql_where=text("state IN ('assigned', 'in_progress', 'overdue')")),
+        Index("ix_enrolments_state_due", "state", "due_on"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+
+class CourseCompletion(db.Model):
+    """When a course of an enrolment was completed (its lessons read, its quiz passed)."""
+
+    __tablename__ = "course_completions"
+
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    completed_at: Mapped[datetime]
+
+
+class LessonRead(db.Model):
+    __tablename__ = "lesson_reads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("lesson_revisions.id",
+                                                        ondelete="CASCADE"))
+    read_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_lesson_reads_staff_lesson", "staff_id", "lesson_id"),)

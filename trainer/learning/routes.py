@@ -1,0 +1,256 @@
+"""Learners follow their tracks; trainers see tracks and courses; HR assigns, extends, waives."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from trainer.accounts.models import StaffMember
+from trainer.core.db import db
+from trainer.core.errors import DomainError
+from trainer.core.permissions import roles_required, signed_in
+from trainer.core.timeutil import utcnow
+from trainer.learning import services
+from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, WaiveForm
+from trainer.learning.models import Course, Enrolment, Lesson, Track
+
+bp = Blueprint("learning", __name__)
+MANAGERS = ("hr", "trainer", "admin")
+
+
+def _own_enrolment(enrolment_id: int) -> Enrolment:
+    return services.get_own_enrolment(current_user, enrolment_id)
+
+
+@bp.route("/my")
+@signed_in
+def my_training():
+    enrolments = db.session.scalars(select(Enrolment).where(
+        Enrolment.staff_id == current_user.id).order_by(Enrolment.due_on)).all()
+    open_ones = [services.progress(e) for e in enrolments if e.is_open]
+    closed = [e for e in enrolments if not e.is_open]
+    return render_template("learning/my_training.html", open_ones=open_ones, closed=closed,
+                           today=services.today_local(utcnow()))
+
+
+@bp.route("/learn/<int:enrolment_id>")
+@signed_in
+def enrolment(enrolment_id: int):
+    item = _own_enrolment(enrolment_id)
+    return render_template("learning/enrolment.html", p=services.progress(item),
+                           today=services.today_local(utcnow()))
+
+
+def _course_progress(item: Enrolment, course_id: int):
+    state = services.progress(item)
+    course = next((c for c in state.courses if c.course.id == course_id), None)
+    if course is None:
+        abort(404)
+    return state, course
+
+
+@bp.route("/learn/<int:enrolment_id>/courses/<int:course_id>")
+@signed_in
+def course(enrolment_id: int, course_id: int):
+    item = _own_enrolment(enrolment_id)
+    state, cp = _course_progress(item, course_id)
+    return render_template("learning/course.html", p=state, cp=cp, form=ActionForm())
+
+
+@bp.route("/learn/<int:enrolment_id>/lessons/<int:lesson_id>")
+@signed_in
+def lesson(enrolment_id: int, lesson_id: int):
+    item = _own_enrolment(enrolment_id)
+    lesson_row = db.get_or_404(Lesson, lesson_id)
+    state, cp = _course_progress(item, lesson_row.course_id)
+    statuses = cp.lessons
+    index = next((i for i, s in enumerate(statuses) if s.lesson.id == lesson_id), None)
+    if index is None:
+        abort(404)
+    return render_template("learning/lesson.html", p=state, cp=cp, status=statuses[index],
+                           previous=statuses[index - 1] if index > 0 else None,
+                           following=statuses[index + 1] if index + 1 < len(statuses) else None,
+                           form=ActionForm())
+
+
+@bp.route("/learn/<int:enrolment_id>/lessons/<int:lesson_id>/read", methods=["POST"])
+@signed_in
+def mark_read(enrolment_id: int, lesson_id: int):
+    item = _own_enrolment(enrolment_id)
+    lesson_row = db.get_or_404(Lesson, lesson_id)
+    if not ActionForm().validate_on_submit() or lesson_row.course.track_id != item.track_id:
+        abort(400)
+    services.mark_lesson_read(current_user, lesson_row, now=utcnow())
+    db.session.commit()
+    following = request.form.get("next", type=int)
+    if following:
+        return redirect(url_for("learning.lesson", enrolment_id=item.id, lesson_id=following))
+    return redirect(url_for("learning.course", enrolment_id=item.id,
+                            course_id=lesson_row.course_id))
+
+
+@bp.route("/learn/<int:enrolment_id>/courses/<int:course_id>/quiz", methods=["POST"])
+@signed_in
+def start_quiz(enrolment_id: int, course_id: int):
+    item = _own_enrolment(enrolment_id)
+    course_row = db.get_or_404(Course, course_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = services.start_course_quiz(
+            current_user, item, course_row, now=utcnow(),
+            grace_s=current_app.config.get("QUIZ_GRACE_S", 30))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "warning")
+        return redirect(url_for("learning.course", enrolment_id=item.id, course_id=course_id))
+    db.session.commit()
+    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+
+
+# -- trainers and HR ----------------------------------------------------------------------------
+
+@bp.route("/tracks")
+@roles_required(*MANAGERS)
+def tracks():
+    rows = db.session.scalars(select(Track).order_by(Track.position)).all()
+    return render_template("learning/tracks.html", tracks=rows,
+                           track_figures=services.track_figures(),
+                           course_figures=services.course_figures())
+
+
+@bp.route("/tracks/courses/<int:course_id>")
+@roles_required(*MANAGERS)
+def course_admin(course_id: int):
+    course_row = db.get_or_404(Course, course_id)
+    return render_template("learning/course_admin.html", course=course_row,
+                           figures=services.course_figures().get(course_row.id, {}))
+
+
+@bp.route("/training/assign", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def assign():
+    form = AssignForm()
+    tracks_all = db.session.scalars(select(Track).order_by(Track.position)).all()
+    form.track.choices = [(t.key, t.title) for t in tracks_all]
+    if form.validate_on_submit():
+        numbers = [n for n in (form.employee_nos.data or "").replace(",", " ")
+                   .replace("，", " ").split() if n]
+        if form.department.data:
+            people = db.session.scalars(select(StaffMember).where(
+                StaffMember.department == form.department.data.strip())).all()
+        else:
+            people = db.session.scalars(select(StaffMember).where(
+                StaffMember.employee_no.in_(numbers))).all() if numbers else []
+        missing = sorted(set(numbers) - {p.employee_no for p in people}) \
+            if not form.department.data else []
+        if missing or not people:
+            flash(_("Unknown employee numbers: %(nos)s. Nobody was assigned.",
+                    nos=", ".join(missing) or "—"), "danger")
+        else:
+            try:
+                count, skipped = services.assign_manual(
+                    current_user, list(people), services.track_by_key(form.track.data),
+                    due_on=form.due_on.data, now=utcnow())
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.translated(), "danger")
+            else:
+                db.session.commit()
+                flash(_("%(n)d people assigned.", n=count), "success")
+                if skipped:
+                    flash(_("Not assigned (already open in this track, or left): %(nos)s",
+                            nos=", ".join(skipped)), "warning")
+                return redirect(url_for("learning.assign"))
+    return render_template("learning/assign.html", form=form)
+
+
+def _managed_enrolment(enrolment_id: int) -> Enrolment:
+    return db.get_or_404(Enrolment, enrolment_id)
+
+
+@bp.route("/training/enrolments/<int:enrolment_id>/extend", methods=["POST"])
+@roles_required(*MANAGERS)
+def extend(enrolment_id: int):
+    item = _managed_enrolment(enrolment_id)
+    form = ExtendForm()
+    if form.validate_on_submit():
+        try:
+            services.extend_due(current_user, item, form.due_on.data, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("The due date is moved."), "success")
+    else:
+        flash(_("Give a new due date."), "danger")
+    return redirect(url_for("accounts.staff_detail", staff_id=item.staff_id))
+
+
+@bp.route("/training/enrolments/<int:enrolment_id>/waive", methods=["POST"])
+@roles_required(*MANAGERS)
+def waive(enrolment_id: int):
+    item = _managed_enrolment(enrolment_id)
+    form = WaiveForm()
+    if form.validate_on_submit():
+        try:
+            services.waive(current_user, item, form.reason.data, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("The training is waived."), "success")
+    else:
+        flash(_("Say why the training is waived."), "danger")
+    return redirect(url_for("accounts.staff_detail", staff_id=item.staff_id))
+
+
+def staff_panel(staff: StaffMember) -> Markup:
+    """The enrolments panel on the HR staff page (accounts renders the panels it is given)."""
+    enrolments = db.session.scalars(select(Enrolment).where(
+        Enrolment.staff_id == staff.id).order_by(Enrolment.assigned_at.desc())).all()
+    return Markup(render_template("learning/_staff_panel.html", staff=staff,
+                                  enrolments=enrolments, extend_form=ExtendForm(),
+                                  waive_form=WaiveForm()))
+
+
+REASON_LABELS = {"hire": _l("new hire"), "return": _l("back from leave"),
+                 "nomination": _l("nominated"), "renewal": _l("yearly renewal"),
+                 "manual": _l("assigned by hand")}
+STATE_LABELS = {"assigned": _l("Assigned"), "in_progress": _l("Under way"),
+                "completed": _l("Completed"), "overdue": _l("Overdue"), "waived": _l("Waived")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"reason_label": lambda r: REASON_LABELS.get(r, r),
+            "enrolment_state_label": lambda s: STATE_LABELS.get(s, s)}
+
+
+def register(app) -> None:
+    from trainer.accounts.signals import staff_event_recorded
+    from trainer.core.nav import add_nav_item, add_staff_panel, set_home
+    from trainer.quizzes.signals import attempt_finished
+
+    app.register_blueprint(bp)
+    add_nav_item(app, "learning.my_training", _l("My training"), ("learner",), 10)
+    add_nav_item(app, "learning.tracks", _l("Tracks and courses"), MANAGERS, 30)
+    add_nav_item(app, "learning.assign", _l("Assign training"), ("hr", "admin"), 65)
+    set_home(app, "learner", "learning.my_training")
+    add_staff_panel(app, staff_panel)
+    # The lower areas announce what happened; learning reacts (no upward imports).
+    staff_event_recorded.connect(_on_staff_event, weak=False)
+    attempt_finished.connect(_on_attempt_finished, weak=False)
+
+
+def _on_staff_event(event, now) -> None:
+    services.on_staff_event(event, now)
+
+
+def _on_attempt_finished(attempt, now) -> None:
+    services.on_attempt_finished(attempt, now)
