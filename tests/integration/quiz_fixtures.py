@@ -15,15 +15,15 @@ def bank_text(n_single: int = 10, n_multiple: int = 4, n_tf: int = 4) -> str:
     for i in range(n_single):
         blocks.append(f"// [id:S-{i}] [tag:入职] [difficulty:{1 + i % 3}]\n"
                       f"::S-{i}::单选题{i}：客户离开时应当说？{{=正确{i}#好 ~错误甲{i} ~错误乙{i} "
-                      f"~以上都不对####解析{i}。}}")
+                      f"~以上都不对####单选解析S{i}号。}}")
     blocks.append("$CATEGORY: 投诉处理")
     for i in range(n_multiple):
         blocks.append(f"// [id:M-{i}] [tag:在岗] [difficulty:2]\n"
                       f"::M-{i}::多选题{i}（多选）{{~%50%对甲{i} ~%50%对乙{i} ~%-100%错丙{i} "
-                      f"####多选解析{i}。}}")
+                      f"####多选解析M{i}号。}}")
     for i in range(n_tf):
         blocks.append(f"// [id:T-{i}] [tag:在岗] [difficulty:1]\n"
-                      f"::T-{i}::判断题{i}：可以泄露客户信息。{{FALSE####判断解析{i}。}}")
+                      f"::T-{i}::判断题{i}：可以泄露客户信息。{{FALSE####判断解析T{i}号。}}")
     return "\n\n".join(blocks) + "\n"
 
 

@@ -61,6 +61,8 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/learn/<int:enrolment_id>/courses/<int:course_id>/quiz", "POST"): OWNER_ONLY,
     ("/tracks", "GET"): LEARNING_STAFF,
     ("/tracks/courses/<int:course_id>", "GET"): LEARNING_STAFF,
+    ("/training/settings", "GET"): STAFF_ADMIN,
+    ("/training/settings", "POST"): STAFF_ADMIN,
     ("/training/assign", "GET"): LEARNING_STAFF,
     ("/training/assign", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/extend", "POST"): LEARNING_STAFF,

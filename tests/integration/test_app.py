@@ -81,8 +81,11 @@ ASSET = re.compile(r'(?:src|href)="([^"]+)"')
 
 def test_every_page_uses_only_assets_served_by_the_site(client, users):
     pages = ["/login"]
-    for role, urls in {"learner": ["/me", "/password"], "trainer": ["/banks/"],
-                       "hr": ["/staff", "/staff/new", "/staff/import",
+    for role, urls in {"learner": ["/me", "/my", "/password", "/quizzes", "/mistakes"],
+                       "trainer": ["/banks/", "/banks/new", "/quizzes/manage", "/quizzes/new",
+                                   "/tracks"],
+                       "hr": ["/staff", "/staff/new", "/staff/import", "/training/assign",
+                              "/training/settings",
                               f"/staff/{users['learner'].id}",
                               f"/staff/{users['learner'].id}/edit"]}.items():
         client.login(users[role].employee_no)

@@ -270,3 +270,21 @@ def test_demo_data_shows_each_track(tmp_path):
                                 "csrf_token": token})
     home = client.get("/my").get_data(as_text=True)
     assert "复岗培训" in home
+
+
+def test_hr_changes_the_training_settings(content, client, users, db_session, today):
+    from trainer.learning.services import lifecycle_settings
+
+    client.login(users["hr"].employee_no)
+    form = {"timezone": "Asia/Shanghai", "go_live_date": (today - timedelta(days=10)).isoformat(),
+            "onboarding_due_days": "14", "reentry_min_leave_days": "20", "reentry_due_days": "5",
+            "promotion_due_days": "45", "inservice_cycle_months": "12",
+            "inservice_window_days": "30"}
+    assert client.post("/training/settings", form).status_code == 302
+    settings = lifecycle_settings()
+    assert settings.onboarding_days == 14 and settings.go_live == today - timedelta(days=10)
+    bad = client.post("/training/settings", dict(form, timezone="Mars/Olympus"))
+    assert bad.status_code == 200 and lifecycle_settings().onboarding_days == 14
+    changes = db_session.scalars(select(AuditEvent.action).where(
+        AuditEvent.action == "setting.changed")).all()
+    assert len(changes) >= 5

@@ -14,7 +14,7 @@ from trainer.core.errors import DomainError
 from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
 from trainer.learning import services
-from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, WaiveForm
+from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, SettingsForm, WaiveForm
 from trainer.learning.models import Course, Enrolment, Lesson, Track
 
 bp = Blueprint("learning", __name__)
@@ -168,6 +168,35 @@ def assign():
     return render_template("learning/assign.html", form=form)
 
 
+@bp.route("/training/settings", methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def settings():
+    form = SettingsForm()
+    if request.method == "GET":
+        current = services.lifecycle_settings()
+        form.timezone.data = services.centre_timezone()
+        form.go_live_date.data = current.go_live
+        form.onboarding_due_days.data = current.onboarding_days
+        form.reentry_min_leave_days.data = current.reentry_min_leave_days
+        form.reentry_due_days.data = current.reentry_days
+        form.promotion_due_days.data = current.promotion_days
+        form.inservice_cycle_months.data = current.inservice_cycle_months
+        form.inservice_window_days.data = current.inservice_window_days
+    if form.validate_on_submit():
+        try:
+            services.save_settings(current_user, {k: getattr(form, k).data for k in (
+                "timezone", "go_live_date", *services.SETTING_KEYS)}, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("Saved. Run the assignment (or wait for tonight's) to apply new rules to "
+                    "everyone; new events use them at once."), "success")
+            return redirect(url_for("learning.settings"))
+    return render_template("learning/settings.html", form=form)
+
+
 def _managed_enrolment(enrolment_id: int) -> Enrolment:
     return db.get_or_404(Enrolment, enrolment_id)
 
@@ -241,6 +270,7 @@ def register(app) -> None:
     add_nav_item(app, "learning.my_training", _l("My training"), ("learner",), 10)
     add_nav_item(app, "learning.tracks", _l("Tracks and courses"), MANAGERS, 30)
     add_nav_item(app, "learning.assign", _l("Assign training"), ("hr", "admin"), 65)
+    add_nav_item(app, "learning.settings", _l("Settings"), ("hr", "admin"), 90)
     set_home(app, "learner", "learning.my_training")
     add_staff_panel(app, staff_panel)
     # The lower areas announce what happened; learning reacts (no upward imports).

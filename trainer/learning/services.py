@@ -387,3 +387,35 @@ def track_figures() -> dict[int, dict[str, int]]:
     for track_id, state, n in rows:
         figures.setdefault(track_id, {})[state] = n
     return figures
+
+
+SETTING_KEYS = ("onboarding_due_days", "reentry_min_leave_days", "reentry_due_days",
+                "promotion_due_days", "inservice_cycle_months", "inservice_window_days")
+
+
+def save_settings(actor: StaffMember, values: dict, *, now: datetime) -> None:
+    """Change the centre's training settings (audited one by one), then re-run the rules."""
+    from trainer.core.settings import set_setting
+    from trainer.core.timeutil import is_valid_timezone
+
+    if not actor.has_role("admin") and not actor.has_role("hr"):
+        raise Forbidden("You may not change the settings.")
+    if not is_valid_timezone(values["timezone"]):
+        raise DomainError("Unknown time zone %(tz)s.", tz=values["timezone"])
+    current = lifecycle_settings()
+    wanted = {"timezone": values["timezone"],
+              "go_live_date": values["go_live_date"].isoformat() if values["go_live_date"]
+              else None}
+    wanted.update({key: int(values[key]) for key in SETTING_KEYS})
+    present = {"timezone": centre_timezone(),
+               "go_live_date": current.go_live.isoformat() if current.go_live else None,
+               "onboarding_due_days": current.onboarding_days,
+               "reentry_min_leave_days": current.reentry_min_leave_days,
+               "reentry_due_days": current.reentry_days,
+               "promotion_due_days": current.promotion_days,
+               "inservice_cycle_months": current.inservice_cycle_months,
+               "inservice_window_days": current.inservice_window_days}
+    for key, value in wanted.items():
+        if present[key] != value:
+            set_setting(key, value, actor_id=actor.id, now=now)
+    db.session.flush()
