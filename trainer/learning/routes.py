@@ -201,42 +201,40 @@ def _managed_enrolment(enrolment_id: int) -> Enrolment:
     return db.get_or_404(Enrolment, enrolment_id)
 
 
-@bp.route("/training/enrolments/<int:enrolment_id>/extend", methods=["POST"])
-@roles_required(*MANAGERS)
-def extend(enrolment_id: int):
+def _change_enrolment(enrolment_id: int, form, change, done: str, invalid: str):
+    """Extend or waive: validate, call the service, commit once, back to the staff page."""
     item = _managed_enrolment(enrolment_id)
-    form = ExtendForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash(invalid, "danger")
+    else:
         try:
-            services.extend_due(current_user, item, form.due_on.data, now=utcnow())
+            change(item, form)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.translated(), "danger")
         else:
             db.session.commit()
-            flash(_("The due date is moved."), "success")
-    else:
-        flash(_("Give a new due date."), "danger")
+            flash(done, "success")
     return redirect(url_for("accounts.staff_detail", staff_id=item.staff_id))
+
+
+@bp.route("/training/enrolments/<int:enrolment_id>/extend", methods=["POST"])
+@roles_required(*MANAGERS)
+def extend(enrolment_id: int):
+    return _change_enrolment(
+        enrolment_id, ExtendForm(),
+        lambda item, form: services.extend_due(current_user, item, form.due_on.data,
+                                               now=utcnow()),
+        _("The due date is moved."), _("Give a new due date."))
 
 
 @bp.route("/training/enrolments/<int:enrolment_id>/waive", methods=["POST"])
 @roles_required(*MANAGERS)
 def waive(enrolment_id: int):
-    item = _managed_enrolment(enrolment_id)
-    form = WaiveForm()
-    if form.validate_on_submit():
-        try:
-            services.waive(current_user, item, form.reason.data, now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.translated(), "danger")
-        else:
-            db.session.commit()
-            flash(_("The training is waived."), "success")
-    else:
-        flash(_("Say why the training is waived."), "danger")
-    return redirect(url_for("accounts.staff_detail", staff_id=item.staff_id))
+    return _change_enrolment(
+        enrolment_id, WaiveForm(),
+        lambda item, form: services.waive(current_user, item, form.reason.data, now=utcnow()),
+        _("The training is waived."), _("Say why the training is waived."))
 
 
 def staff_panel(staff: StaffMember) -> Markup:
