@@ -35,7 +35,12 @@ from trainer.accounts.staff_import import template_csv
 from trainer.core.db import db, without_write_lock
 from trainer.core.errors import DomainError
 from trainer.core.nav import home_endpoint
-from trainer.core.permissions import public, roles_required, signed_in
+from trainer.core.permissions import (
+    login_checked_in_query,
+    public,
+    roles_required,
+    signed_in,
+)
 from trainer.core.timeutil import local_date, utcnow
 from trainer.extensions import limiter
 
@@ -72,6 +77,8 @@ def today_local():
 @bp.before_app_request
 def _require_own_password():
     """Someone signed in with a one-time password chooses their own before anything else."""
+    if login_checked_in_query(current_app):
+        return None  # the view's statement refuses such a login, then checks it in full
     if (current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in _ALLOWED_BEFORE_PASSWORD_CHANGE
             and not (request.endpoint or "").endswith("static")):
@@ -98,14 +105,15 @@ def login():
         staff = services.authenticate(form.employee_no.data, form.password.data, now=utcnow())
         if staff is not None:
             locale = staff.locale
+            # Decided before the commit, which expires the person (reloading it cost a query).
+            target = url_for("accounts.change_password") if staff.must_change_password else \
+                _safe_next(request.args.get("next")) or home_url_for(staff)
             # A fresh session: nothing from before the login survives into it.
             session.clear()
             login_user(staff, remember=form.remember.data)
             session["locale"] = locale
             db.session.commit()
-            if staff.must_change_password:
-                return redirect(url_for("accounts.change_password"))
-            return redirect(_safe_next(request.args.get("next")) or home_url_for(staff))
+            return redirect(target)
         db.session.rollback()
         flash(_("Wrong employee number or password."), "danger")
         return render_template("accounts/login.html", form=form), 401

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from trainer.accounts import rules
 from trainer.accounts.models import StaffEvent, StaffMember, StaffRole
@@ -210,12 +211,19 @@ def authenticate(employee_no: str, password: str, *, now: datetime) -> StaffMemb
     return staff
 
 
+# Every signed-in request runs this: one statement (roles joined), built once. Loading the roles
+# with a second SELECT (the relationship's selectin default) cost as much again (bench/
+# profile_exam.py).
+_USER_BY_ID = select(StaffMember).where(StaffMember.id == bindparam("staff_id")).options(
+    joinedload(StaffMember.roles))
+
+
 def load_user(user_id: str) -> StaffMember | None:
     """Flask-Login's loader: the cookie holds id:session_token, so a rotated token signs out."""
     staff_id, _, token = user_id.partition(":")
     if not staff_id.isdigit() or not token:
         return None
-    staff = db.session.get(StaffMember, int(staff_id))
+    staff = db.session.execute(_USER_BY_ID, {"staff_id": int(staff_id)}).unique().scalar()
     if staff is None or not secrets.compare_digest(staff.session_token, token):
         return None
     return staff

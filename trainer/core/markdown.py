@@ -39,14 +39,31 @@ def sanitise_html(html: str) -> str:
     )
 
 
+# Stems and choices are short and the same for everyone sitting an exam: a question page renders
+# ~150 of them, and rendering them again for each candidate was half the page's time (bench/
+# exam_day.py). The result depends on nothing but the text and its format.
+_CACHED_LENGTH = 2000
+
+
 def render_text(text: str, text_format: str = "markdown") -> Markup:
     """Render text in its format to sanitised HTML: no scripts, handlers or javascript: links."""
     if not text:
         return Markup("")
+    if len(text) <= _CACHED_LENGTH:
+        return Markup(_render_cached(text, text_format))
+    return Markup(_render(text, text_format))
+
+
+@lru_cache(maxsize=8192)
+def _render_cached(text: str, text_format: str) -> str:
+    return _render(text, text_format)
+
+
+def _render(text: str, text_format: str) -> str:
     if text_format == "html":
         html = text
     elif text_format == "plain":
         html = "<p>" + Markup.escape(text).replace("\n", Markup("<br>")) + "</p>"
     else:
         html = _parser().render(text)
-    return Markup(sanitise_html(str(html)))
+    return sanitise_html(str(html))

@@ -8,8 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from trainer.accounts.models import StaffMember
 from trainer.banks.models import Category, Question, QuestionBank, QuestionTag
@@ -140,6 +141,23 @@ def candidates_for(rule: RuleSpec | DrawRule) -> list[drawing.Candidate]:
     if rule.qtype:
         query = query.where(Question.qtype == rule.qtype)
     return [drawing.Candidate(qid, lid) for qid, lid in db.session.execute(query)]
+
+
+def _candidates_for_rules(rules_: list[DrawRule]) -> list[list[drawing.Candidate]]:
+    """`candidates_for` each rule; rules that take a whole bank share one query (an exam drawn
+    from six banks cost six queries per start)."""
+    plain = {r.bank_id for r in rules_
+             if not (r.category_id or r.tag or r.difficulty or r.qtype)}
+    by_bank: dict[int, list[drawing.Candidate]] = {bank: [] for bank in plain}
+    if plain:
+        for qid, lid, bank in db.session.execute(
+                select(Question.id, Question.lineage_id, Question.bank_id).where(
+                    Question.bank_id.in_(plain), Question.is_current.is_(True),
+                    Question.retired.is_(False))):
+            by_bank[bank].append(drawing.Candidate(qid, lid))
+    return [list(by_bank[r.bank_id]) if r.bank_id in plain and not (
+        r.category_id or r.tag or r.difficulty or r.qtype) else candidates_for(r)
+        for r in rules_]
 
 
 def describe_rule(rule: RuleSpec | DrawRule) -> str:
@@ -310,10 +328,15 @@ class StartInfo:
     reason: str | None  # a gettext msgid when the person may not start now
     reason_params: dict[str, Any]
     resume: Attempt | None
+    override: QuizOverride | None = None
+
+
+_UNKNOWN: Any = object()
 
 
 def start_info(person: StaffMember, quiz: Quiz, *, now: datetime,
-               enrolment_id: int | None = None) -> StartInfo:
+               enrolment_id: int | None = None, resume: Attempt | None = _UNKNOWN) -> StartInfo:
+    """`resume`: the attempt in progress, when the caller has just looked it up."""
     override = get_override(quiz, person.id)
     open_at, close_at = window(quiz, override)
     finished = [a for a in attempts_of(person.id, quiz, enrolment_id) if a.finished]
@@ -334,7 +357,7 @@ def start_info(person: StaffMember, quiz: Quiz, *, now: datetime,
         reason, params = N_("You can start the next attempt in %(minutes)d minutes."), \
             {"minutes": max(1, (wait + 59) // 60)}
     return StartInfo(len(finished), allowed, open_at, close_at, time_limit, reason, params,
-                     in_progress(person.id, quiz))
+                     in_progress(person.id, quiz) if resume is _UNKNOWN else resume, override)
 
 
 def _seen_counts(person_id: int, lineages: set[int]) -> dict[int, int]:
@@ -354,7 +377,8 @@ def _drawn_questions(person: StaffMember, quiz: Quiz, rng: random.Random) -> lis
             Question.is_current.is_(True)))}
         return [drawing.Drawn(current[f.lineage_id].id, f.lineage_id, f.points)
                 for f in quiz.fixed if f.lineage_id in current]
-    needs = [drawing.RuleNeed(candidates_for(r), r.count, r.points) for r in quiz.rules]
+    needs = [drawing.RuleNeed(candidates, r.count, r.points)
+             for r, candidates in zip(quiz.rules, _candidates_for_rules(quiz.rules))]
     lineages = {c.lineage_id for need in needs for c in need.candidates}
     try:
         return drawing.draw(needs, _seen_counts(person.id, lineages), rng)
@@ -383,7 +407,7 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
     if existing is not None:
         if not finalize_if_overdue(existing, now=now, grace_s=grace_s):
             return existing
-    info = start_info(person, quiz, now=now, enrolment_id=enrolment_id)
+    info = start_info(person, quiz, now=now, enrolment_id=enrolment_id, resume=None)
     if info.reason:
         raise DomainError(info.reason, **info.reason_params)
     rng = rng or random.Random()
@@ -392,7 +416,7 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
         rng.shuffle(drawn)
     questions = {q.id: q for q in db.session.scalars(
         select(Question).where(Question.id.in_([d.question_id for d in drawn])))}
-    override = get_override(quiz, person.id)
+    override = info.override
     number = 1 + (db.session.scalar(select(func.max(Attempt.number)).where(
         Attempt.quiz_id == quiz.id, Attempt.staff_id == person.id)) or 0)
     attempt = Attempt(
@@ -402,16 +426,18 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
                                        override.extra_time_s if override else 0,
                                        info.close_at),
         max_score=sum((d.points for d in drawn), Decimal(0)))
+    items = []
     for position, d in enumerate(drawn):
         question = questions[d.question_id]
         keep = [c.keep_in_place for c in question.choices]
-        attempt.items.append(AttemptItem(
+        items.append(dict(
             position=position, question_id=question.id, lineage_id=d.lineage_id,
             snapshot=snapshot_of(question, d.points),
             # True/false keeps 正确 before 错误: shuffling two fixed words only confuses.
             choice_order=drawing.choice_order(len(keep), keep, quiz.shuffle_choices
                                               and question.qtype != "truefalse", rng),
-            selected=[], version=0, max_mark=d.points))
+            selected=[], version=0, saved_at=None, locked=False, mark=None,
+            max_mark=d.points))
     try:
         with db.session.begin_nested():
             db.session.add(attempt)
@@ -421,6 +447,11 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
         if existing is None:
             raise
         return existing
+    # One statement for the items (the unit of work inserted them one by one: 30 statements
+    # per start, at exam day's busiest minute); the attempt loads them when asked.
+    db.session.execute(insert(AttemptItem), [{**item, "attempt_id": attempt.id}
+                                             for item in items])
+    db.session.expire(attempt, ["items"])
     record_event(person.id, "attempt.started", "attempt", attempt.id, now=now,
                  details={"quiz": quiz.id, "number": number, "enrolment": enrolment_id})
     return attempt
@@ -428,9 +459,16 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
 
 # -- answering ----------------------------------------------------------------------------------
 
-def get_own_attempt(person: StaffMember, attempt_id: int) -> Attempt:
+# The question page needs the attempt, its items and its quiz (not the quiz's draw rules): one
+# query for the attempt and quiz, one for the items.
+ATTEMPT_PAGE = (selectinload(Attempt.items),
+                joinedload(Attempt.quiz).lazyload(Quiz.rules),
+                joinedload(Attempt.quiz).lazyload(Quiz.fixed))
+
+
+def get_own_attempt(person: StaffMember, attempt_id: int, options: tuple = ()) -> Attempt:
     """A learner reads, saves and submits only their own attempts."""
-    attempt = db.session.get(Attempt, attempt_id)
+    attempt = db.session.get(Attempt, attempt_id, options=options or None)
     if attempt is None:
         raise NotFound("No such attempt.")
     if attempt.staff_id != person.id:
@@ -458,29 +496,82 @@ class Saved:
     selected: list[int]
 
 
+# Exam day's hot path (bench/exam_day.py): the statements are built once, with bound parameters,
+# and run on the session's connection, so a save costs the database work and little Python.
+_ITEMS = AttemptItem.__table__.c
+_CHOICE_ORDER = select(AttemptItem.choice_order).where(
+    AttemptItem.attempt_id == bindparam("b_attempt"),
+    AttemptItem.position == bindparam("b_position"))
+
+
+def _save_statement(check_login: bool):
+    owned = select(Attempt.id).where(
+        Attempt.id == bindparam("b_attempt"), Attempt.staff_id == bindparam("b_staff"),
+        Attempt.state == "in_progress",
+        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("b_cutoff")))
+    if check_login:
+        # What loading the person would prove: this login is current (a password change or a
+        # reset rotates the token), the account may sign in, and its own password is chosen.
+        owned = owned.where(select(StaffMember.id).where(
+            StaffMember.id == Attempt.staff_id,
+            StaffMember.session_token == bindparam("b_token"),
+            StaffMember.login_enabled.is_(True), StaffMember.status != "left",
+            StaffMember.must_change_password.is_(False)).exists())
+    return (
+        update(AttemptItem)
+        # FOR SHARE (PostgreSQL) makes a save and a submit of the same attempt take turns: a
+        # save either lands before the submit grades, or sees the attempt closed. SQLite
+        # serialises writers anyway (BEGIN IMMEDIATE).
+        .where(AttemptItem.attempt_id.in_(owned.with_for_update(read=True)),
+               AttemptItem.position == bindparam("b_position"),
+               AttemptItem.version == bindparam("b_based_on"), AttemptItem.locked.is_(False))
+        .values(selected=bindparam("b_selected", type_=_ITEMS.selected.type),
+                version=AttemptItem.version + 1,
+                saved_at=bindparam("b_now", type_=_ITEMS.saved_at.type)))
+
+
+_SAVE_ANSWER = _save_statement(check_login=False)
+_SAVE_ANSWER_CHECKING_LOGIN = _save_statement(check_login=True)
+
+
+def choice_order(attempt_id: int, position: int) -> list[int] | None:
+    """The order the item's choices are shown in (None: no such item)."""
+    return db.session.connection().execute(
+        _CHOICE_ORDER, {"b_attempt": attempt_id, "b_position": position}).scalar()
+
+
+def _run_save(statement, params: dict[str, Any], attempt_id: int, position: int,
+              clean: list[int], based_on: int, now: datetime, grace_s: int) -> bool:
+    result = db.session.connection().execute(statement, {
+        **params, "b_attempt": attempt_id, "b_cutoff": now - rules_timedelta(grace_s),
+        "b_position": position, "b_based_on": based_on, "b_selected": clean, "b_now": now})
+    return result.rowcount == 1
+
+
 def save_answer(person: StaffMember, attempt_id: int, position: int, selected: Any,
                 based_on: int, *, now: datetime, grace_s: int = DEFAULT_GRACE_S) -> Saved:
     """Store one answer if it is based on the current version; idempotent for retries of the
     same save. One conditional UPDATE does the checks (owner, state, deadline, version), so
     exam-day traffic costs a single statement per save."""
     clean = _clean_selection(selected)
-    # FOR SHARE (PostgreSQL) makes a save and a submit of the same attempt take turns: a save
-    # either lands before the submit grades, or sees the attempt closed. SQLite serialises
-    # writers anyway (BEGIN IMMEDIATE).
-    owned = select(Attempt.id).where(
-        Attempt.id == attempt_id, Attempt.staff_id == person.id,
-        Attempt.state == "in_progress",
-        or_(Attempt.deadline_at.is_(None),
-            Attempt.deadline_at >= now - rules_timedelta(grace_s))).with_for_update(read=True)
-    result = db.session.execute(
-        update(AttemptItem)
-        .where(AttemptItem.attempt_id.in_(owned), AttemptItem.position == position,
-               AttemptItem.version == based_on, AttemptItem.locked.is_(False))
-        .values(selected=clean, version=AttemptItem.version + 1, saved_at=now)
-        .execution_options(synchronize_session=False))
-    if result.rowcount == 1:
+    if _run_save(_SAVE_ANSWER, {"b_staff": person.id}, attempt_id, position, clean, based_on,
+                 now, grace_s):
         return Saved(based_on + 1, now, clean)
     return _explain_refused_save(person, attempt_id, position, clean, now=now, grace_s=grace_s)
+
+
+def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, position: int,
+                          selected: Any, based_on: int, *, now: datetime,
+                          grace_s: int = DEFAULT_GRACE_S) -> Saved | None:
+    """The autosave's fast path, for a login not loaded yet (core.permissions.
+    checks_login_in_query): the same UPDATE also proves the login. None when it is refused, for
+    whatever reason: the caller then checks the login in full and calls `save_answer`, which
+    explains the refusal."""
+    clean = _clean_selection(selected)
+    if _run_save(_SAVE_ANSWER_CHECKING_LOGIN, {"b_staff": staff_id, "b_token": session_token},
+                 attempt_id, position, clean, based_on, now, grace_s):
+        return Saved(based_on + 1, now, clean)
+    return None
 
 
 def rules_timedelta(seconds: int):
@@ -581,17 +672,18 @@ def _finish(attempt: Attempt, *, state: str, at: datetime, actor_id: int | None,
         return
     quiz = attempt.quiz
     total = Decimal(0)
+    # The answers as saved (autosaves update the rows directly), all items in one query.
+    db.session.execute(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
+                       .execution_options(populate_existing=True)).all()
     for item in attempt.items:
-        db.session.refresh(item)
         _grade_item(item, quiz.all_or_nothing)
         total += item.mark or Decimal(0)
     attempt.score = total
     attempt.percent = grading.percent(total, attempt.max_score)
     attempt.passed = attempt.percent >= quiz.pass_mark
     if quiz.mode == "practice":
-        for item in attempt.items:
-            if not item.locked:
-                _note_answer(attempt.staff_id, item, practice=True, now=now)
+        _note_answers(attempt.staff_id, [i for i in attempt.items if not i.locked],
+                      practice=True, now=now)
         attempt.mistakes_collected = True
     db.session.flush()
     collect_exam_mistakes(attempt, now=now)
@@ -628,27 +720,40 @@ def collect_exam_mistakes(attempt: Attempt, *, now: datetime) -> None:
         return
     if not visibility(attempt, now=now).answers:
         return
-    for item in attempt.items:
-        _note_answer(attempt.staff_id, item, practice=False, now=now)
+    _note_answers(attempt.staff_id, attempt.items, practice=False, now=now)
     attempt.mistakes_collected = True
     db.session.flush()
 
 
 def _note_answer(staff_id: int, item: AttemptItem, *, practice: bool, now: datetime) -> None:
-    full = item.mark is not None and item.mark >= item.max_mark
-    entry = db.session.get(MistakeEntry, (staff_id, item.lineage_id))
-    if not full:
-        if entry is None:
-            db.session.add(MistakeEntry(staff_id=staff_id, lineage_id=item.lineage_id,
-                                        added_at=now, last_wrong_at=now, streak=0,
-                                        times_wrong=1))
-        else:
-            entry.cleared_at, entry.streak, entry.last_wrong_at = None, 0, now
-            entry.times_wrong += 1
-    elif practice and entry is not None and entry.cleared_at is None:
-        entry.streak += 1
-        if entry.streak >= 2:
-            entry.cleared_at = now
+    _note_answers(staff_id, [item], practice=practice, now=now)
+
+
+def _note_answers(staff_id: int, items: list[AttemptItem], *, practice: bool,
+                  now: datetime) -> None:
+    """Enter wrong answers in the notebook; count right practice answers towards leaving it.
+    The person's entries for these questions are read in one query and written in one flush."""
+    if not items:
+        return
+    lineages = {item.lineage_id for item in items}
+    entries = {e.lineage_id: e for e in db.session.scalars(select(MistakeEntry).where(
+        MistakeEntry.staff_id == staff_id, MistakeEntry.lineage_id.in_(lineages)))}
+    for item in items:
+        full = item.mark is not None and item.mark >= item.max_mark
+        entry = entries.get(item.lineage_id)
+        if not full:
+            if entry is None:
+                entries[item.lineage_id] = entry = MistakeEntry(
+                    staff_id=staff_id, lineage_id=item.lineage_id, added_at=now,
+                    last_wrong_at=now, streak=0, times_wrong=1)
+                db.session.add(entry)
+            else:
+                entry.cleared_at, entry.streak, entry.last_wrong_at = None, 0, now
+                entry.times_wrong += 1
+        elif practice and entry is not None and entry.cleared_at is None:
+            entry.streak += 1
+            if entry.streak >= 2:
+                entry.cleared_at = now
     db.session.flush()
 
 

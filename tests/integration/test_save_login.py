@@ -1,0 +1,71 @@
+"""The autosave proves the login inside its own statement (exam-day hot path). It must refuse
+exactly what every other view refuses: a deactivated account, a rotated session (password
+changed or reset elsewhere), a one-time password not yet replaced."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.integration.quiz_fixtures import make_bank, make_quiz
+from trainer.accounts import services as accounts
+from trainer.core.timeutil import utcnow
+from trainer.quizzes.models import Attempt
+
+
+@pytest.fixture
+def started(client, users, db_session):
+    quiz = make_quiz(make_bank(), users["trainer"], count=3, title="保存测验")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+    return attempt_id
+
+
+def save(client, attempt_id, version=0):
+    return client.post_json(f"/attempts/{attempt_id}/save",
+                            {"position": 0, "selected": [0], "version": version})
+
+
+def stored(db_session, attempt_id):
+    db_session.expire_all()
+    return db_session.get(Attempt, attempt_id).items[0].selected
+
+
+def test_a_normal_save_is_accepted(client, started, db_session):
+    assert save(client, started).status_code == 200
+    assert stored(db_session, started) != []
+
+
+def test_a_deactivated_account_cannot_save(client, users, started, db_session):
+    csrf = client.csrf()
+    accounts.set_login_enabled(users["admin"], users["learner"], False, now=utcnow())
+    db_session.commit()
+    response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                               json={"position": 0, "selected": [0], "version": 0})
+    assert response.status_code in (401, 403)
+    assert stored(db_session, started) == []
+
+
+def test_a_rotated_session_cannot_save(client, users, started, db_session):
+    csrf = client.csrf()
+    accounts.reset_password(users["hr"], users["learner"], now=utcnow())
+    db_session.commit()
+    response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                               json={"position": 0, "selected": [0], "version": 0})
+    assert response.status_code in (302, 401, 403)
+    assert stored(db_session, started) == []
+
+
+def test_a_one_time_password_must_be_replaced_before_saving(client, users, started,
+                                                             db_session):
+    from trainer.accounts.models import StaffMember
+
+    person = db_session.scalar(select(StaffMember).where(StaffMember.id == users["learner"].id))
+    person.must_change_password = True
+    db_session.commit()
+    response = save(client, started)
+    assert response.status_code in (302, 401, 403)
+    assert stored(db_session, started) == []
