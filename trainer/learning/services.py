@@ -24,7 +24,6 @@ from trainer.learning.models import (
     Enrolment,
     Lesson,
     LessonRead,
-    LessonRevision,
     Track,
 )
 from trainer.quizzes import services as quizzes

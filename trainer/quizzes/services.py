@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -543,7 +543,7 @@ def choice_order(attempt_id: int, position: int) -> list[int] | None:
 def _run_save(statement, params: dict[str, Any], attempt_id: int, position: int,
               clean: list[int], based_on: int, now: datetime, grace_s: int) -> bool:
     result = db.session.connection().execute(statement, {
-        **params, "b_attempt": attempt_id, "b_cutoff": now - rules_timedelta(grace_s),
+        **params, "b_attempt": attempt_id, "b_cutoff": now - timedelta(seconds=grace_s),
         "b_position": position, "b_based_on": based_on, "b_selected": clean, "b_now": now})
     return result.rowcount == 1
 
@@ -573,11 +573,6 @@ def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, po
         return Saved(based_on + 1, now, clean)
     return None
 
-
-def rules_timedelta(seconds: int):
-    from datetime import timedelta
-
-    return timedelta(seconds=seconds)
 
 
 def _explain_refused_save(person: StaffMember, attempt_id: int, position: int,
@@ -695,7 +690,7 @@ def _finish(attempt: Attempt, *, state: str, at: datetime, actor_id: int | None,
 
 def sweep(*, now: datetime, grace_s: int = DEFAULT_GRACE_S) -> int:
     """Finalise every attempt whose deadline + grace has passed (for cron)."""
-    cutoff = now - rules_timedelta(grace_s)
+    cutoff = now - timedelta(seconds=grace_s)
     overdue = db.session.scalars(select(Attempt).where(
         Attempt.state == "in_progress", Attempt.deadline_at.is_not(None),
         Attempt.deadline_at < cutoff)).all()
