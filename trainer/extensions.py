@@ -5,12 +5,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_wtf import CSRFProtect
 
+from trainer.core.csrf import TrainerCSRFProtect
 from trainer.core.db import db
 
 login_manager = LoginManager()
-csrf = CSRFProtect()
+csrf = TrainerCSRFProtect()
 babel = Babel()
 migrate = Migrate()
 bootstrap = Bootstrap5()

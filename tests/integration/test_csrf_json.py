@@ -1,0 +1,103 @@
+"""JSON requests (the autosave) are checked by trainer.core.csrf: the same rules as Flask-WTF's
+form check, the token read from the header and its verified signature remembered. Each refusal
+changes nothing."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from tests.integration.quiz_fixtures import make_bank, make_quiz
+from trainer.quizzes.models import Attempt
+
+
+@pytest.fixture
+def started(client, users, db_session):
+    quiz = make_quiz(make_bank(), users["trainer"], count=3, title="令牌测验")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def _save(client, attempt_id, headers):
+    return client.raw.post(f"/attempts/{attempt_id}/save", headers=headers,
+                           json={"position": 0, "selected": [0], "version": 0})
+
+
+def _stored(db_session, attempt_id):
+    db_session.expire_all()
+    return db_session.get(Attempt, attempt_id).items[0].selected
+
+
+def test_the_sessions_token_in_the_header_is_accepted_again_and_again(client, started,
+                                                                      db_session):
+    csrf = client.csrf()
+    for version in range(3):
+        response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                                   json={"position": 0, "selected": [version % 2],
+                                         "version": version})
+        assert response.status_code == 200, response.get_json()
+    assert _stored(db_session, started) != []
+
+
+@pytest.mark.parametrize("header", [None, "", "not-a-token", "abc.def.ghi"])
+def test_a_missing_or_forged_token_is_refused(client, started, db_session, header):
+    headers = {} if header is None else {"X-CSRFToken": header}
+    response = _save(client, started, headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == 400 and response.get_json()["message"]
+    assert _stored(db_session, started) == []
+
+
+def test_another_sessions_token_is_refused_even_once_remembered(client, another_client, users,
+                                                                started, db_session):
+    another_client.login(users["trainer"].employee_no)
+    theirs = another_client.csrf()
+    # Their token passes the check for them (and is now remembered): the save itself is
+    # refused further on, as not theirs …
+    response = another_client.raw.post(f"/attempts/{started}/save",
+                                       headers={"X-CSRFToken": theirs},
+                                       json={"position": 0, "selected": [0], "version": 0})
+    assert response.status_code in (403, 404), response.get_json()
+    # … but it is not this session's.
+    assert _save(client, started, {"X-CSRFToken": theirs}).status_code == 400
+    assert _stored(db_session, started) == []
+
+
+def test_a_token_signed_with_another_key_is_refused(app, client, started, db_session):
+    client.csrf()
+    with client.raw.session_transaction() as session:
+        raw = session["csrf_token"]
+    forged = URLSafeTimedSerializer("some-other-secret-key", salt="wtf-csrf-token").dumps(raw)
+    assert _save(client, started, {"X-CSRFToken": forged}).status_code == 400
+    assert _stored(db_session, started) == []
+
+
+def test_an_expired_token_is_refused_even_once_remembered(app, client, started, db_session,
+                                                          monkeypatch):
+    csrf = client.csrf()
+    assert _save(client, started, {"X-CSRFToken": csrf}).status_code == 200
+    limit = app.config["WTF_CSRF_TIME_LIMIT"]
+    if not limit:
+        pytest.skip("tokens never expire in this configuration")
+    later = time.time() + limit + 60
+    monkeypatch.setattr("trainer.core.csrf.time.time", lambda: later)
+    response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                               json={"position": 0, "selected": [1], "version": 1})
+    assert response.status_code == 400
+    db_session.expire_all()
+    item = db_session.get(Attempt, started).items[0]
+    assert item.version == 1
+
+
+def test_over_https_the_referrer_must_be_this_site(client, started, db_session):
+    csrf = client.csrf()
+    response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                               json={"position": 0, "selected": [0], "version": 0},
+                               base_url="https://localhost",
+                               environ_overrides={"HTTP_REFERER": "https://evil.example/"})
+    assert response.status_code == 400
+    assert _stored(db_session, started) == []
