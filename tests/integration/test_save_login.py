@@ -69,3 +69,29 @@ def test_a_one_time_password_must_be_replaced_before_saving(client, users, start
     response = save(client, started)
     assert response.status_code in (302, 401, 403)
     assert stored(db_session, started) == []
+
+
+def test_a_wrongly_remembered_choice_order_is_never_stored(client, started, db_session):
+    """Each worker remembers attempts' choice orders; the UPDATE checks the remembered order
+    against the row, so a wrong memory (an id reused after a rollback) falls back to the
+    full path and the answer is stored as the candidate picked it."""
+    from trainer.quizzes import services
+
+    attempt = db_session.get(Attempt, started)
+    item = attempt.items[0]
+    true_order = list(item.choice_order)
+    wrong = list(reversed(true_order))
+    assert wrong != true_order
+    services.forget_choice_orders()
+    services._REMEMBERED_ORDERS[started] = {0: (wrong, "[" + ", ".join(map(str, wrong)) + "]")}
+    response = client.post_json(f"/attempts/{started}/save",
+                                {"position": 0, "selected": [0], "version": 0})
+    assert response.status_code == 200, response.get_json()
+    assert stored(db_session, started) == [true_order[0]]
+    assert started not in services._REMEMBERED_ORDERS  # the wrong memory is dropped
+    # The next save remembers the right order and takes the fast path.
+    response = client.post_json(f"/attempts/{started}/save",
+                                {"position": 0, "selected": [1], "version": 1})
+    assert response.status_code == 200
+    assert stored(db_session, started) == [true_order[1]]
+    assert services._REMEMBERED_ORDERS[started][0][0] == true_order

@@ -171,21 +171,22 @@ def save(attempt_id: int):
     now = utcnow()
     identity = session_identity()
     try:
-        order = _choice_order(attempt_id, position)
-        selected = [order[i] for i in shown if isinstance(i, int) and 0 <= i < len(order)]
-        if len(selected) != len(shown):
-            raise DomainError("The answer is not a list of choices.")
         saved = None
-        if identity is not None:
-            saved = services.save_answer_for_login(*identity, attempt_id, position, selected,
-                                                   version, now=now, grace_s=grace())
+        remembered = services.remembered_choice_order(attempt_id, position) \
+            if identity is not None else None
+        if remembered is not None and _fits(shown, remembered[0]):
+            saved = services.save_answer_for_login(
+                *identity, attempt_id, position, _chosen(shown, remembered[0]), version,
+                order_text=remembered[1], now=now, grace_s=grace())
         if saved is None:
-            # Refused, or no login in the session: the checks every other view makes, then
-            # the save again, which explains a refusal.
+            # Refused, or no login in the session: out of the fast path's connection, the
+            # checks every other view makes, then the save again, which explains a refusal.
+            db.session.rollback()
             refused = _login_refused()
             if refused is not None:
                 db.session.rollback()
                 return refused
+            selected = _chosen(shown, _choice_order(attempt_id, position))
             saved = services.save_answer(current_user, attempt_id, position, selected,
                                          version, now=now, grace_s=grace())
     except services.StaleAnswer as exc:
@@ -214,6 +215,18 @@ def _login_refused():
     if current_user.must_change_password:
         return redirect(url_for("accounts.change_password"))
     return None
+
+
+def _fits(shown: list, order: list[int]) -> bool:
+    return all(isinstance(i, int) and 0 <= i < len(order) for i in shown)
+
+
+def _chosen(shown: list, order: list[int]) -> list[int]:
+    """The choices picked, from the positions they were shown at."""
+    selected = [order[i] for i in shown if isinstance(i, int) and 0 <= i < len(order)]
+    if len(selected) != len(shown):
+        raise DomainError("The answer is not a list of choices.")
+    return selected
 
 
 def _choice_order(attempt_id: int, position: int) -> list[int]:

@@ -2,13 +2,15 @@
 the mistakes notebook. Services flush, never commit; the server owns the clock (`now=`)."""
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -502,6 +504,8 @@ _ITEMS = AttemptItem.__table__.c
 _CHOICE_ORDER = select(AttemptItem.choice_order).where(
     AttemptItem.attempt_id == bindparam("b_attempt"),
     AttemptItem.position == bindparam("b_position"))
+_CHOICE_ORDERS = select(AttemptItem.position, cast(AttemptItem.choice_order, Text)).where(
+    AttemptItem.attempt_id == bindparam("b_attempt"))
 
 
 def _save_statement(check_login: bool):
@@ -509,7 +513,12 @@ def _save_statement(check_login: bool):
         Attempt.id == bindparam("b_attempt"), Attempt.staff_id == bindparam("b_staff"),
         Attempt.state == "in_progress",
         or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("b_cutoff")))
+    item_matches = []
     if check_login:
+        # The choice order the caller mapped the answer with (remembered per process, see
+        # `remembered_choice_order`) must be the item's: a remembered order that is not (an
+        # attempt id reused after a rollback) makes the statement refuse, never store wrongly.
+        item_matches.append(cast(AttemptItem.choice_order, Text) == bindparam("b_order"))
         # What loading the person would prove: this login is current (a password change or a
         # reset rotates the token), the account may sign in, and its own password is chosen.
         owned = owned.where(select(StaffMember.id).where(
@@ -524,7 +533,8 @@ def _save_statement(check_login: bool):
         # serialises writers anyway (BEGIN IMMEDIATE).
         .where(AttemptItem.attempt_id.in_(owned.with_for_update(read=True)),
                AttemptItem.position == bindparam("b_position"),
-               AttemptItem.version == bindparam("b_based_on"), AttemptItem.locked.is_(False))
+               AttemptItem.version == bindparam("b_based_on"), AttemptItem.locked.is_(False),
+               *item_matches)
         .values(selected=bindparam("b_selected", type_=_ITEMS.selected.type),
                 version=AttemptItem.version + 1,
                 saved_at=bindparam("b_now", type_=_ITEMS.saved_at.type)))
@@ -540,9 +550,52 @@ def choice_order(attempt_id: int, position: int) -> list[int] | None:
         _CHOICE_ORDER, {"b_attempt": attempt_id, "b_position": position}).scalar()
 
 
+# An item's choice order never changes once the attempt has started, and every autosave needs
+# it to map the positions shown to the choices: each worker remembers the orders of the attempts
+# it has saved for (one query per attempt instead of one per save). The fast path's UPDATE
+# checks the remembered order against the row, so a wrong memory is refused, not stored.
+_REMEMBERED_ORDERS: dict[int, dict[int, tuple[list[int], str]]] = {}
+_REMEMBERED_MAX = 5000
+
+
+def fast_path_connection():
+    """The connection the autosave's fast path runs on, taken first thing in the request. On
+    PostgreSQL it is in autocommit: the one UPDATE is its own transaction, which spares the
+    BEGIN and COMMIT round trips. If the fast path refuses, the caller rolls back (giving the
+    connection back) before anything else, so the rest runs in a transaction as usual."""
+    bind = db.session.get_bind()
+    # (Bound to a connection rather than the engine, the session is inside a transaction that
+    # is not its own, e.g. a test's: then that transaction it is.)
+    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
+        return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return db.session.connection()
+
+
+def remembered_choice_order(attempt_id: int, position: int) -> tuple[list[int], str] | None:
+    """(order, its stored JSON text) of one item, remembered per attempt; None if unknown."""
+    orders = _REMEMBERED_ORDERS.get(attempt_id)
+    if orders is None:
+        rows = fast_path_connection().execute(_CHOICE_ORDERS, {"b_attempt": attempt_id}).all()
+        if not rows:
+            return None
+        orders = {position_: (json.loads(text), text) for position_, text in rows}
+        if len(_REMEMBERED_ORDERS) >= _REMEMBERED_MAX:
+            _REMEMBERED_ORDERS.clear()
+        _REMEMBERED_ORDERS[attempt_id] = orders
+    return orders.get(position)
+
+
+def forget_choice_orders(attempt_id: int | None = None) -> None:
+    if attempt_id is None:
+        _REMEMBERED_ORDERS.clear()
+    else:
+        _REMEMBERED_ORDERS.pop(attempt_id, None)
+
+
 def _run_save(statement, params: dict[str, Any], attempt_id: int, position: int,
-              clean: list[int], based_on: int, now: datetime, grace_s: int) -> bool:
-    result = db.session.connection().execute(statement, {
+              clean: list[int], based_on: int, now: datetime, grace_s: int,
+              connection=None) -> bool:
+    result = (connection or db.session.connection()).execute(statement, {
         **params, "b_attempt": attempt_id, "b_cutoff": now - timedelta(seconds=grace_s),
         "b_position": position, "b_based_on": based_on, "b_selected": clean, "b_now": now})
     return result.rowcount == 1
@@ -561,16 +614,20 @@ def save_answer(person: StaffMember, attempt_id: int, position: int, selected: A
 
 
 def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, position: int,
-                          selected: Any, based_on: int, *, now: datetime,
+                          selected: Any, based_on: int, *, order_text: str, now: datetime,
                           grace_s: int = DEFAULT_GRACE_S) -> Saved | None:
     """The autosave's fast path, for a login not loaded yet (core.permissions.
-    checks_login_in_query): the same UPDATE also proves the login. None when it is refused, for
-    whatever reason: the caller then checks the login in full and calls `save_answer`, which
-    explains the refusal."""
+    checks_login_in_query): the same UPDATE also proves the login, and that `selected` was
+    mapped with the item's own choice order (`order_text`, from `remembered_choice_order`).
+    Runs on `fast_path_connection()`. None when it is refused, for whatever reason: the caller
+    then rolls back, checks the login in full and calls `save_answer`, which explains the
+    refusal."""
     clean = _clean_selection(selected)
-    if _run_save(_SAVE_ANSWER_CHECKING_LOGIN, {"b_staff": staff_id, "b_token": session_token},
-                 attempt_id, position, clean, based_on, now, grace_s):
+    if _run_save(_SAVE_ANSWER_CHECKING_LOGIN,
+                 {"b_staff": staff_id, "b_token": session_token, "b_order": order_text},
+                 attempt_id, position, clean, based_on, now, grace_s, fast_path_connection()):
         return Saved(based_on + 1, now, clean)
+    forget_choice_orders(attempt_id)
     return None
 
 
