@@ -26,6 +26,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from trainer.accounts.passwords import set_hash_niceness
+
+    set_hash_niceness(app.config["PASSWORD_HASH_NICENESS"])
     _init_extensions(app)
     # Order matters: the write intent must be set before anything loads the user, or the
     # request's transaction would already have begun deferred.
