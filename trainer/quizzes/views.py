@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from markupsafe import Markup
+
+from trainer.core.markdown import render_text
 from trainer.quizzes.models import Attempt, AttemptItem, Quiz
 from trainer.quizzes.rules import ReviewVisibility
 
@@ -17,6 +20,7 @@ class ChoiceView:
     letter: str
     text: str
     checked: bool
+    html: Markup         # text rendered in its format (cached per text)
     correct: bool | None = None   # only when answers may be seen
     feedback: str = ""
 
@@ -30,6 +34,7 @@ class ItemView:
     version: int
     locked: bool
     points: Decimal
+    stem_html: Markup
     choices: list[ChoiceView] = field(default_factory=list)
     answered: bool = False
     mark: Decimal | None = None     # only when allowed
@@ -41,15 +46,18 @@ def item_view(item: AttemptItem, quiz: Quiz, *, reveal: bool = False,
               show_marks: bool | None = None) -> ItemView:
     snapshot = item.snapshot
     show_marks = reveal if show_marks is None else show_marks
+    text_format = snapshot["text_format"]
     view = ItemView(position=item.position, qtype=snapshot["qtype"], stem=snapshot["stem"],
-                    text_format=snapshot["text_format"], version=item.version,
+                    text_format=text_format, version=item.version,
                     locked=item.locked, points=Decimal(snapshot["points"]),
+                    stem_html=render_text(snapshot["stem"], text_format),
                     answered=bool(item.selected))
+    selected = item.selected or []
     for shown, index in enumerate(item.choice_order):
         choice = snapshot["choices"][index]
         view.choices.append(ChoiceView(
             shown=shown, letter=LETTERS[shown], text=choice["text"],
-            checked=index in (item.selected or []),
+            html=render_text(choice["text"], text_format), checked=index in selected,
             correct=Decimal(choice["weight"]) > 0 if reveal else None,
             feedback=choice["feedback"] if reveal else ""))
     if show_marks and item.mark is not None:
