@@ -12,9 +12,10 @@ one earlier answer; 10 % reload the question page once; 80 % submit in the last 
 earlier, 5 % never (half of those come back after deadline + grace and must be refused; the
 sweep finalises the rest). --quick: 200 candidates, 3 minutes, every wait scaled by 0.3.
 
-The server runs pinned to core 1 (`taskset -c 1`), Locust (headless, its own process) and wrk to
-core 0. The floor: wrk against GET /healthz and against the autosave endpoint (every request a
-real accepted save), same connections, same run. Results: bench/results/exam_day-<db>-<full|quick>
+The floor: the server pinned to core 1 (`taskset -c 1`), wrk pinned to core 0, against GET
+/healthz and against the autosave endpoint (every request a real accepted save), same
+connections, same run. The exam: the same server command started again unpinned, with Locust
+(headless, its own process) beside it on the same two cores, as the machine would run exam day. Results: bench/results/exam_day-<db>-<full|quick>
 .json and a Markdown table; exits 1 when a target is missed.
 """
 from __future__ import annotations
@@ -183,11 +184,30 @@ def create_people_and_quizzes(url: str, secret: str, plans: list[dict], floor_pe
 
 # -- the server -----------------------------------------------------------------------------------
 
-def server_command(workers: int, threads: int, port: int) -> list[str]:
-    """The README's production command (gunicorn -w N --threads N wsgi:app), pinned to one core."""
+def server_command(workers: int, threads: int, port: int, pinned: bool = False) -> list[str]:
+    """The README's production command (gunicorn -w N --threads N wsgi:app); for the floor,
+    pinned to one core."""
     threading = ["--threads", str(threads)] if threads > 1 else []
-    return ["taskset", "-c", SERVER_CORE, str(BIN / "gunicorn"), "-w", str(workers),
+    pin = ["taskset", "-c", SERVER_CORE] if pinned else []
+    return [*pin, str(BIN / "gunicorn"), "-w", str(workers),
             *threading, "-b", f"127.0.0.1:{port}", "wsgi:app"]
+
+
+def start_server(workers: int, threads: int, port: int, env: dict, log_path: Path,
+                 pinned: bool) -> subprocess.Popen:
+    with open(log_path, "a") as log:
+        server = subprocess.Popen(server_command(workers, threads, port, pinned), env=env,
+                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    wait_for(f"http://127.0.0.1:{port}/healthz")
+    return server
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -348,7 +368,7 @@ def run_exam(base: str, s: dict, plans: list[dict], quiz_id: int, grace_s: int, 
     config_path = workdir / "locust-config.json"
     config_path.write_text(json.dumps(config))
     run_time = int(12 + s["login_window_s"] + s["time_limit_s"] + grace_s + 90)
-    cmd = ["taskset", "-c", GENERATOR_CORE, str(BIN / "locust"), "-f",
+    cmd = [str(BIN / "locust"), "-f",
            str(ROOT / "bench" / "exam_locustfile.py"), "--headless", "-u", str(n),
            "-r", str(max(1, n // 5)), "-t", f"{run_time}s", "--stop-timeout", "10",
            "--host", base, "--only-summary", "--loglevel", "WARNING"]
@@ -515,11 +535,9 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
     redis.Redis.from_url(redis_url).flushdb()
 
     base = f"http://127.0.0.1:{port}"
-    with open(workdir / "gunicorn.log", "w") as log:
-        server = subprocess.Popen(server_command(workers, threads, port), env=env, cwd=ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT)
+    log_path = workdir / "gunicorn.log"
+    server = start_server(workers, threads, port, env, log_path, pinned=True)
     try:
-        wait_for(f"{base}/healthz")
         print(f"[{kind}] floor: wrk against /healthz and the autosave endpoint", flush=True)
         sessions = workdir / "floor-sessions.tsv"
         if floor:
@@ -531,8 +549,13 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
         else:
             floor = {"ratio": 0, "trivial": {"requests_per_s": 0}, "autosave": {},
                      "autosave_accepted_per_s": 0, "tool": "skipped"}
-        if floor_only:
-            return {"floor": floor, "workdir": str(workdir)}
+    finally:
+        stop_server(server)
+    if floor_only:
+        return {"floor": floor, "workdir": str(workdir)}
+    # Exam day itself: the same command, on both cores.
+    server = start_server(workers, threads, port, env, log_path, pinned=False)
+    try:
         print(f"[{kind}] exam: {len(plans)} candidates, {s['time_limit_s'] // 60} minutes",
               flush=True)
         exam = run_exam(base, s, plans, made["exam"], grace_s, workdir, server.pid)
@@ -557,11 +580,7 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
         sweep = subprocess.run([str(BIN / "trainer"), "quizzes", "sweep"], env=env, cwd=ROOT,
                                check=True, capture_output=True, text=True).stdout.strip()
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
     checks = check_database(url, made["exam"], exam["acks"], grace_s)
     duration = max((start + ms / 1000 for _n, start, ms, _ok, _st in exam["requests"]),
                    default=exam["t0"]) - exam["t0"]
@@ -577,15 +596,16 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
                     "python": platform.python_version(),
                     "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
                                         / 2 ** 30)},
-        "server": {"command": " ".join(server_command(workers, threads, port)[3:]),
-                   "pinned_to_core": SERVER_CORE, "workers": workers, "threads": threads,
+        "server": {"command": " ".join(server_command(workers, threads, port)),
+                   "floor_pinned_to_core": SERVER_CORE, "exam_cores": "both (unpinned)",
+                   "workers": workers, "threads": threads,
                    "worker_class": "gthread" if threads > 1 else "sync",
                    "production": True, "redis_limiter": redis_url, "grace_s": grace_s,
                    "cpu_percent_mean_during_exam": exam["server_cpu_percent_mean"],
                    "cpu_percent_every_5s": exam["server_cpu_percent_5s"],
                    "database_cpu_percent_every_5s": exam["database_cpu_percent_5s"]},
         "generator": {"tool": f"locust {locust_version()} headless (FastHttpUser), "
-                              f"pinned to core {GENERATOR_CORE}", **exam["generator"]},
+                              "unpinned beside the server", **exam["generator"]},
         "preparation": {"setup_s": round(setup_s, 1), **made},
         "endpoints": endpoints,
         "logins": {"logged_in": len(logins), "started": len(starts), "refused": refused_logins,
@@ -657,7 +677,8 @@ def table(r: dict) -> str:
     lines = [f"### {r['database']} — {s['variant']}: {s['candidates']} candidates, "
              f"{s['questions']} questions, {s['time_limit_s'] // 60}-minute limit",
              "",
-             f"server: `{r['server']['command']}` on core {r['server']['pinned_to_core']}; "
+             f"server: `{r['server']['command']}` on both cores (the floor: pinned to core "
+             f"{r['server']['floor_pinned_to_core']}); "
              f"generator: {r['generator']['tool']}, CPU {r['generator']['cpu_percent_mean']} % "
              f"mean, {r['generator']['cpu_percent_peak_5s']} % peak",
              "",

@@ -33,6 +33,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--candidates", type=int, default=40)
+    parser.add_argument("--journey-profile", metavar="SUBSTRING",
+                        help="cProfile the journey's requests whose name contains this")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -68,7 +70,8 @@ def main() -> None:
             db.session.commit()
             quiz_id = quiz.id
 
-    journey(app, quiz_id, args.candidates, args.database)
+    journey(app, quiz_id, args.candidates, args.database, args.journey_profile, args.top,
+            args.sort)
     client = app.test_client()
     page = client.get("/login").text
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -129,17 +132,26 @@ def main() -> None:
     print(out.getvalue())
 
 
-def journey(app, quiz_id: int, candidates: int, database: str) -> None:
-    """Each candidate's requests as bench/exam_day.py sends them, timed one by one."""
+def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | None = None,
+            top: int = 40, sort: str = "cumulative") -> None:
+    """Each candidate's requests as bench/exam_day.py sends them, timed one by one; with
+    `profiled`, a cProfile of the requests whose name contains it."""
     from collections import defaultdict
+
+    profile = cProfile.Profile()
 
     token = re.compile(r'name="csrf-token" content="([^"]+)"')
     spent: dict[str, float] = defaultdict(float)
 
     def timed(name, call):
+        on = profiled is not None and profiled in name
+        if on:
+            profile.enable()
         started = time.perf_counter()
         response = call()
         spent[name] += time.perf_counter() - started
+        if on:
+            profile.disable()
         return response
 
     for i in range(1, candidates + 1):
@@ -169,6 +181,10 @@ def journey(app, quiz_id: int, candidates: int, database: str) -> None:
         if "submit" not in name and "result" not in name and "reload" not in name:
             start_minute += per
     print(f"    {start_minute:7.1f} ms  a candidate's arrival (link, sign-in, start, page)\n")
+    if profiled:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
+        print(out.getvalue())
 
 
 if __name__ == "__main__":
