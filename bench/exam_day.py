@@ -314,14 +314,22 @@ def run_wrk(args: list[str], seconds: int) -> tuple[dict, float]:
     return parsed, cpu
 
 
-def measure_floor(base: str, sessions: Path) -> dict:
+def measure_floor(base: str, sessions: Path, server_pid: int) -> dict:
     c = FLOOR_CONNECTIONS
     conn = ["-t", str(c), "-c", str(c)]
+    save_args = [*conn, "-s", str(ROOT / "bench" / "autosave.lua"), base, "--", str(sessions)]
+
+    def measured(args: list[str]) -> dict:
+        before = process_tree_cpu(server_pid)
+        result, _ = run_wrk(args, FLOOR_SECONDS)
+        result["server_cpu_percent"] = round(
+            100 * (process_tree_cpu(server_pid) - before) / FLOOR_SECONDS, 1)
+        return result
+
     run_wrk([*conn, f"{base}/healthz"], 3)   # warm-up
-    trivial, _ = run_wrk([*conn, f"{base}/healthz"], FLOOR_SECONDS)
-    run_wrk([*conn, "-s", str(ROOT / "bench" / "autosave.lua"), base, "--", str(sessions)], 3)
-    autosave, _ = run_wrk([*conn, "-s", str(ROOT / "bench" / "autosave.lua"), base, "--",
-                           str(sessions)], FLOOR_SECONDS)
+    trivial = measured([*conn, f"{base}/healthz"])
+    run_wrk(save_args, 3)
+    autosave = measured(save_args)
     accepted = autosave.get("autosave_status", {}).get("ok", 0)
     accepted_per_s = accepted / FLOOR_SECONDS
     return {"tool": f"wrk -t {c} -c {c} -d {FLOOR_SECONDS}s, pinned to core {GENERATOR_CORE}",
@@ -542,10 +550,11 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
         sessions = workdir / "floor-sessions.tsv"
         if floor:
             floor_sessions(base, floor_people, made["floor"], sessions)
-            floor = measure_floor(base, sessions)
+            floor = measure_floor(base, sessions, server.pid)
             print(f"[{kind}] floor: {floor['trivial']['requests_per_s']:.0f} req/s trivial, "
-                  f"{floor['autosave_accepted_per_s']:.0f} saves/s ({floor['ratio']:.0%})",
-                  flush=True)
+                  f"{floor['autosave_accepted_per_s']:.0f} saves/s ({floor['ratio']:.0%}); "
+                  f"server CPU {floor['trivial']['server_cpu_percent']:.0f} % / "
+                  f"{floor['autosave']['server_cpu_percent']:.0f} %", flush=True)
         else:
             floor = {"ratio": 0, "trivial": {"requests_per_s": 0}, "autosave": {},
                      "autosave_accepted_per_s": 0, "tool": "skipped"}

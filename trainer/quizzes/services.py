@@ -566,7 +566,8 @@ def fast_path_connection():
     bind = db.session.get_bind()
     # (Bound to a connection rather than the engine, the session is inside a transaction that
     # is not its own, e.g. a test's: then that transaction it is.)
-    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
+    if bind.dialect.name == "postgresql" and isinstance(bind, Engine) and \
+            not db.session().in_transaction():
         return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return db.session.connection()
 
