@@ -22,10 +22,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(build_config(Path(app.instance_path), overrides))
 
-    if app.config["TRUSTED_PROXIES"]:
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
     from trainer.accounts.passwords import set_hash_niceness
 
     set_hash_niceness(app.config["PASSWORD_HASH_NICENESS"])
@@ -42,6 +38,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     install_access_check(app)
     register_error_handlers(app)
     install_template_helpers(app)
+
+    # WSGI layers, innermost first: the autosave's lean path, then the proxy headers.
+    from trainer.quizzes.fastsave import install as install_fast_save
+
+    install_fast_save(app)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app
 
 

@@ -88,10 +88,44 @@ def test_a_wrongly_remembered_choice_order_is_never_stored(client, started, db_s
                                 {"position": 0, "selected": [0], "version": 0})
     assert response.status_code == 200, response.get_json()
     assert stored(db_session, started) == [true_order[0]]
-    assert started not in services._REMEMBERED_ORDERS  # the wrong memory is dropped
+    # The wrong memory is gone (dropped, or replaced by the item's own order).
+    assert services._REMEMBERED_ORDERS.get(started, {}).get(0, (true_order,))[0] == true_order
     # The next save remembers the right order and takes the fast path.
     response = client.post_json(f"/attempts/{started}/save",
                                 {"position": 0, "selected": [1], "version": 1})
     assert response.status_code == 200
     assert stored(db_session, started) == [true_order[1]]
     assert services._REMEMBERED_ORDERS[started][0][0] == true_order
+
+
+def test_a_plain_save_is_answered_by_the_lean_path_and_a_refusal_by_the_view(
+        app, client, users, started, db_session, monkeypatch):
+    """trainer.quizzes.fastsave answers the common case itself; whatever it refuses reaches the
+    view unchanged (body included) and is explained there."""
+    from trainer.quizzes import fastsave
+
+    import functools
+
+    calls = []
+    view = app.view_functions["quizzes.save"]
+
+    @functools.wraps(view)  # (with its access rule)
+    def counting(*args, **kwargs):
+        from flask import request
+
+        calls.append((request.get_json(silent=True), request.environ.get(fastsave.REFUSED)))
+        return view(*args, **kwargs)
+
+    monkeypatch.setitem(app.view_functions, "quizzes.save", counting)
+    response = save(client, started)
+    assert response.status_code == 200 and response.get_json()["version"] == 1
+    assert calls == []
+    # A stale version: refused by the lean path's UPDATE, explained by the view (409).
+    response = save(client, started, version=0)
+    assert response.status_code in (200, 409)  # a retry of the same answer is accepted
+    assert calls == [({"position": 0, "selected": [0], "version": 0}, True)]
+    accounts.set_login_enabled(users["admin"], users["learner"], False, now=utcnow())
+    db_session.commit()
+    response = save(client, started, version=1)
+    assert response.status_code in (401, 403)
+    assert len(calls) == 2

@@ -24,43 +24,19 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 _REMEMBERED_MAX = 20_000
 
 
-class TrainerCSRFProtect(CSRFProtect):
-    def __init__(self, app=None) -> None:
-        self._verified: dict[tuple[str, str], tuple[str, float]] = {}
+class TokenCheck:
+    """Flask-WTF's validate_csrf, remembering verified signatures: `check` returns None when
+    the token is valid for the session's value, else the reason."""
+
+    def __init__(self) -> None:
+        self._verified: dict[tuple[str, str], tuple[object, float]] = {}
         self._lock = threading.Lock()
-        super().__init__(app)
 
-    def protect(self, apply_exemptions: bool = False) -> None:
-        if request.mimetype != "application/json":
-            return super().protect(apply_exemptions)
-        if apply_exemptions and (not request.endpoint or self._is_exempt()):
-            return None
-        config = current_app.config
-        if request.method not in config["WTF_CSRF_METHODS"]:
-            return None
-        token = next((request.headers[h] for h in config["WTF_CSRF_HEADERS"]
-                      if request.headers.get(h)), None)
-        problem = self._check(token)
-        if problem:
-            current_app.logger.info(problem)
-            self._error_response(problem)
-        if request.is_secure and config["WTF_CSRF_SSL_STRICT"]:
-            if not request.referrer:
-                self._error_response("The referrer header is missing.")
-            if not same_origin(request.referrer, f"https://{request.host}/"):
-                self._error_response("The referrer does not match the host.")
-        g.csrf_valid = True
-        return None
-
-    def _check(self, token: str | None) -> str | None:
-        """Flask-WTF's validate_csrf, remembering verified signatures. None when valid."""
-        config = current_app.config
-        field = config["WTF_CSRF_FIELD_NAME"]
-        secret = config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-        time_limit = config["WTF_CSRF_TIME_LIMIT"]
+    def check(self, token: str | None, session_value: object, secret: str,
+              time_limit: int | None) -> str | None:
         if not token:
             return "The CSRF token is missing."
-        if field not in session:
+        if not session_value:
             return "The CSRF session token is missing."
         key = (secret, token)
         known = self._verified.get(key)
@@ -81,6 +57,47 @@ class TrainerCSRFProtect(CSRFProtect):
         value, signed_at = known
         if time_limit and time.time() - signed_at > time_limit:
             return "The CSRF token has expired."
-        if not isinstance(value, str) or not hmac.compare_digest(session[field], value):
+        if not isinstance(value, str) or not isinstance(session_value, str) or \
+                not hmac.compare_digest(session_value, value):
             return "The CSRF tokens do not match."
+        return None
+
+    def check_request(self, app, headers, session_data, *, secure: bool, referrer: str | None,
+                      host: str) -> str | None:
+        """The whole check of a JSON request, from its parts (no request context needed)."""
+        config = app.config
+        token = next((headers.get(h) for h in config["WTF_CSRF_HEADERS"] if headers.get(h)),
+                     None)
+        problem = self.check(token, session_data.get(config["WTF_CSRF_FIELD_NAME"]),
+                             config.get("WTF_CSRF_SECRET_KEY") or app.secret_key,
+                             config["WTF_CSRF_TIME_LIMIT"])
+        if problem:
+            return problem
+        if secure and config["WTF_CSRF_SSL_STRICT"]:
+            if not referrer:
+                return "The referrer header is missing."
+            if not same_origin(referrer, f"https://{host}/"):
+                return "The referrer does not match the host."
+        return None
+
+
+class TrainerCSRFProtect(CSRFProtect):
+    def __init__(self, app=None) -> None:
+        self.tokens = TokenCheck()
+        super().__init__(app)
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        if request.mimetype != "application/json":
+            return super().protect(apply_exemptions)
+        if apply_exemptions and (not request.endpoint or self._is_exempt()):
+            return None
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return None
+        problem = self.tokens.check_request(
+            current_app, request.headers, session, secure=request.is_secure,
+            referrer=request.referrer, host=request.host)
+        if problem:
+            current_app.logger.info(problem)
+            self._error_response(problem)
+        g.csrf_valid = True
         return None

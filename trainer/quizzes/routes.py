@@ -33,7 +33,7 @@ from trainer.core.permissions import (
     signed_in,
 )
 from trainer.core.timeutil import utcnow
-from trainer.quizzes import rules, services
+from trainer.quizzes import fastsave, rules, services
 from trainer.quizzes.forms import ActionForm, AssignForm, OverrideForm, QuizForm, rule_spec, to_utc
 from trainer.quizzes.models import Attempt, Quiz, QuizAssignment
 from trainer.quizzes.views import item_view, result_view
@@ -174,7 +174,8 @@ def save(attempt_id: int):
         saved = None
         remembered = services.remembered_choice_order(attempt_id, position) \
             if identity is not None else None
-        if remembered is not None and _fits(shown, remembered[0]):
+        if remembered is not None and _fits(shown, remembered[0]) and \
+                not request.environ.get(fastsave.REFUSED):
             saved = services.save_answer_for_login(
                 *identity, attempt_id, position, _chosen(shown, remembered[0]), version,
                 order_text=remembered[1], now=now, grace_s=grace())

@@ -572,11 +572,13 @@ def fast_path_connection():
     return db.session.connection()
 
 
-def remembered_choice_order(attempt_id: int, position: int) -> tuple[list[int], str] | None:
+def remembered_choice_order(attempt_id: int, position: int,
+                            connection=None) -> tuple[list[int], str] | None:
     """(order, its stored JSON text) of one item, remembered per attempt; None if unknown."""
     orders = _REMEMBERED_ORDERS.get(attempt_id)
     if orders is None:
-        rows = fast_path_connection().execute(_CHOICE_ORDERS, {"b_attempt": attempt_id}).all()
+        rows = (connection or fast_path_connection()).execute(
+            _CHOICE_ORDERS, {"b_attempt": attempt_id}).all()
         if not rows:
             return None
         orders = {position_: (json.loads(text), text) for position_, text in rows}
@@ -616,17 +618,18 @@ def save_answer(person: StaffMember, attempt_id: int, position: int, selected: A
 
 def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, position: int,
                           selected: Any, based_on: int, *, order_text: str, now: datetime,
-                          grace_s: int = DEFAULT_GRACE_S) -> Saved | None:
+                          grace_s: int = DEFAULT_GRACE_S, connection=None) -> Saved | None:
     """The autosave's fast path, for a login not loaded yet (core.permissions.
     checks_login_in_query): the same UPDATE also proves the login, and that `selected` was
     mapped with the item's own choice order (`order_text`, from `remembered_choice_order`).
-    Runs on `fast_path_connection()`. None when it is refused, for whatever reason: the caller
+    Runs on `connection`, by default `fast_path_connection()`. None when it is refused, for whatever reason: the caller
     then rolls back, checks the login in full and calls `save_answer`, which explains the
     refusal."""
     clean = _clean_selection(selected)
     if _run_save(_SAVE_ANSWER_CHECKING_LOGIN,
                  {"b_staff": staff_id, "b_token": session_token, "b_order": order_text},
-                 attempt_id, position, clean, based_on, now, grace_s, fast_path_connection()):
+                 attempt_id, position, clean, based_on, now, grace_s,
+                 connection or fast_path_connection()):
         return Saved(based_on + 1, now, clean)
     forget_choice_orders(attempt_id)
     return None
