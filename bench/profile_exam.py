@@ -39,6 +39,7 @@ def main() -> None:
 
     from flask_migrate import upgrade
     from sqlalchemy import event, select
+    from sqlalchemy.engine import Engine
 
     from exam_day import EXAM_RULES, prepare_database
     from trainer import create_app
@@ -104,9 +105,9 @@ def main() -> None:
         def log(_conn, _cursor, statement, *_a):
             statements.append(statement.split("\n")[0][:150])
 
-        event.listen(engine, "before_cursor_execute", log)
+        event.listen(Engine, "before_cursor_execute", log)  # (the lean path has its own pool)
         save(1)
-        event.remove(engine, "before_cursor_execute", log)
+        event.remove(Engine, "before_cursor_execute", log)
     print(f"queries of one save ({len(statements)}):")
     for statement in statements:
         print("   ", statement)
