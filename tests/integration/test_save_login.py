@@ -102,10 +102,11 @@ def test_a_plain_save_is_answered_by_the_lean_path_and_a_refusal_by_the_view(
         app, client, users, started, db_session, monkeypatch):
     """trainer.quizzes.fastsave answers the common case itself; whatever it refuses reaches the
     view unchanged (body included) and is explained there."""
-    from trainer.quizzes import fastsave
-
     import functools
 
+    from trainer.quizzes import fastsave, services
+
+    services.forget_choice_orders()  # (ids are reused after other tests' rollbacks)
     calls = []
     view = app.view_functions["quizzes.save"]
 
