@@ -1,6 +1,7 @@
 """Shared builders for the quiz tests: a small bank and quizzes drawn from it."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -57,3 +58,19 @@ def wrong_of(item) -> list[int]:
 
 def later(seconds: int):
     return utcnow() + timedelta(seconds=seconds)
+
+
+def start_as_learner(client, users, db_session, title: str) -> int:
+    """A three-question quiz, and the learner signed in on `client` with an attempt started."""
+    quiz = make_quiz(make_bank(), users["trainer"], count=3, title=title)
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    response = client.post(f"/quizzes/{quiz.id}/start")
+    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+
+
+def first_item_selected(db_session, attempt_id: int) -> list[int]:
+    from trainer.quizzes.models import Attempt
+
+    db_session.expire_all()
+    return db_session.get(Attempt, attempt_id).items[0].selected

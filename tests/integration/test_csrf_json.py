@@ -3,23 +3,18 @@ form check, the token read from the header and its verified signature remembered
 changes nothing."""
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from tests.integration.quiz_fixtures import make_bank, make_quiz
+from tests.integration.quiz_fixtures import first_item_selected, start_as_learner
 from trainer.quizzes.models import Attempt
 
 
 @pytest.fixture
 def started(client, users, db_session):
-    quiz = make_quiz(make_bank(), users["trainer"], count=3, title="令牌测验")
-    db_session.commit()
-    client.login(users["learner"].employee_no)
-    response = client.post(f"/quizzes/{quiz.id}/start")
-    return int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
+    return start_as_learner(client, users, db_session, "令牌测验")
 
 
 def _save(client, attempt_id, headers):
@@ -27,9 +22,7 @@ def _save(client, attempt_id, headers):
                            json={"position": 0, "selected": [0], "version": 0})
 
 
-def _stored(db_session, attempt_id):
-    db_session.expire_all()
-    return db_session.get(Attempt, attempt_id).items[0].selected
+_stored = first_item_selected
 
 
 def test_the_sessions_token_in_the_header_is_accepted_again_and_again(client, started,

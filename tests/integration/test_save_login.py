@@ -3,12 +3,11 @@ exactly what every other view refuses: a deactivated account, a rotated session 
 changed or reset elsewhere), a one-time password not yet replaced."""
 from __future__ import annotations
 
-import re
 
 import pytest
 from sqlalchemy import select
 
-from tests.integration.quiz_fixtures import make_bank, make_quiz
+from tests.integration.quiz_fixtures import first_item_selected, start_as_learner
 from trainer.accounts import services as accounts
 from trainer.core.timeutil import utcnow
 from trainer.quizzes.models import Attempt
@@ -16,12 +15,7 @@ from trainer.quizzes.models import Attempt
 
 @pytest.fixture
 def started(client, users, db_session):
-    quiz = make_quiz(make_bank(), users["trainer"], count=3, title="保存测验")
-    db_session.commit()
-    client.login(users["learner"].employee_no)
-    response = client.post(f"/quizzes/{quiz.id}/start")
-    attempt_id = int(re.search(r"/attempts/(\d+)", response.headers["Location"]).group(1))
-    return attempt_id
+    return start_as_learner(client, users, db_session, "保存测验")
 
 
 def save(client, attempt_id, version=0):
@@ -29,9 +23,7 @@ def save(client, attempt_id, version=0):
                             {"position": 0, "selected": [0], "version": version})
 
 
-def stored(db_session, attempt_id):
-    db_session.expire_all()
-    return db_session.get(Attempt, attempt_id).items[0].selected
+stored = first_item_selected
 
 
 def test_a_normal_save_is_accepted(client, started, db_session):
