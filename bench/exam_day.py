@@ -224,19 +224,25 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+def _cpu_seconds(processes) -> float:
+    import psutil
+
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def process_tree_cpu(pid: int) -> float:
     import psutil
 
     try:
         root = psutil.Process(pid)
-        total = 0.0
-        for proc in [root, *root.children(recursive=True)]:
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
+        return _cpu_seconds([root, *root.children(recursive=True)])
     except psutil.Error:
         return 0.0
 
@@ -245,15 +251,8 @@ def database_cpu() -> float:
     """CPU seconds of the PostgreSQL server's processes (0 for SQLite, which runs in the app)."""
     import psutil
 
-    total = 0.0
-    for proc in psutil.process_iter(["name"]):
-        if proc.info["name"] and proc.info["name"].startswith("postgres"):
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-    return total
+    return _cpu_seconds(p for p in psutil.process_iter(["name"])
+                        if (p.info["name"] or "").startswith("postgres"))
 
 
 def children_cpu() -> float:
