@@ -58,7 +58,12 @@ def session_identity() -> tuple[int, str] | None:
     None when the session carries no login (e.g. only a remember-me cookie)."""
     from flask import session
 
-    staff_id, _, token = str(session.get("_user_id") or "").partition(":")
+    return identity_in(session)
+
+
+def identity_in(session_data) -> tuple[int, str] | None:
+    """(staff id, session token) of the login a session's data carries, or None."""
+    staff_id, _, token = str(session_data.get("_user_id") or "").partition(":")
     if not staff_id.isdigit() or not token:
         return None
     return int(staff_id), token

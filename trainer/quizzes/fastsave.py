@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.http import parse_cookie
 
 from trainer.core.db import db, reset_write_intent, set_write_intent
+from trainer.core.permissions import identity_in
 from trainer.core.timeutil import utcnow
 from trainer.quizzes import services
 
@@ -119,8 +120,8 @@ class FastSave:
         session = self._session(environ)
         if session is None:
             return None
-        staff_id, _, token = str(session.get("_user_id") or "").partition(":")
-        if not staff_id.isdigit() or not token:
+        identity = identity_in(session)
+        if identity is None:
             return None
         headers = {"X-CSRFToken": environ.get("HTTP_X_CSRFTOKEN"),
                    "X-CSRF-Token": environ.get("HTTP_X_CSRF_TOKEN")}
@@ -147,10 +148,11 @@ class FastSave:
             if remembered is None:
                 return None
             order, order_text = remembered
-            if not all(type(i) is int and 0 <= i < len(order) for i in shown):
+            chosen = services.chosen_from_shown(shown, order)
+            if chosen is None:
                 return None
             saved = services.save_answer_for_login(
-                int(staff_id), token, attempt_id, position, [order[i] for i in shown], version,
+                *identity, attempt_id, position, chosen, version,
                 order_text=order_text, now=utcnow(), grace_s=grace_s, connection=connection)
             if saved is None:
                 environ[REFUSED] = True

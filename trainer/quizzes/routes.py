@@ -174,10 +174,10 @@ def save(attempt_id: int):
         saved = None
         remembered = services.remembered_choice_order(attempt_id, position) \
             if identity is not None else None
-        if remembered is not None and _fits(shown, remembered[0]) and \
-                not request.environ.get(fastsave.REFUSED):
+        chosen = services.chosen_from_shown(shown, remembered[0]) if remembered else None
+        if chosen is not None and not request.environ.get(fastsave.REFUSED):
             saved = services.save_answer_for_login(
-                *identity, attempt_id, position, _chosen(shown, remembered[0]), version,
+                *identity, attempt_id, position, chosen, version,
                 order_text=remembered[1], now=now, grace_s=grace())
         if saved is None:
             # Refused, or no login in the session: out of the fast path's connection, the
@@ -218,14 +218,10 @@ def _login_refused():
     return None
 
 
-def _fits(shown: list, order: list[int]) -> bool:
-    return all(isinstance(i, int) and 0 <= i < len(order) for i in shown)
-
-
 def _chosen(shown: list, order: list[int]) -> list[int]:
     """The choices picked, from the positions they were shown at."""
-    selected = [order[i] for i in shown if isinstance(i, int) and 0 <= i < len(order)]
-    if len(selected) != len(shown):
+    selected = services.chosen_from_shown(shown, order)
+    if selected is None:
         raise DomainError("The answer is not a list of choices.")
     return selected
 

@@ -558,6 +558,14 @@ _REMEMBERED_ORDERS: dict[int, dict[int, tuple[list[int], str]]] = {}
 _REMEMBERED_MAX = 5000
 
 
+def chosen_from_shown(shown: list, order: list[int]) -> list[int] | None:
+    """The choices picked, from the positions they were shown at in `order`; None if a
+    position is not one of them."""
+    if not all(isinstance(i, int) and 0 <= i < len(order) for i in shown):
+        return None
+    return [order[i] for i in shown]
+
+
 def fast_path_connection():
     """The connection the autosave's fast path runs on, taken first thing in the request. On
     PostgreSQL it is in autocommit: the one UPDATE is its own transaction, which spares the
