@@ -24,13 +24,34 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 _REMEMBERED_MAX = 20_000
 
 
+class VerifiedSignatures:
+    """Signed values whose signature this process has verified once: key → (value, signing
+    time). Only what `load` verified is kept; callers still check the age on every use."""
+
+    def __init__(self) -> None:
+        self._known: dict = {}
+        self._lock = threading.Lock()
+
+    def loads(self, key, load) -> tuple[object, float]:
+        """(value, signing time as a timestamp); `load()` verifies and returns (value,
+        datetime), raising itsdangerous' errors, when the key is new."""
+        known = self._known.get(key)
+        if known is None:
+            value, signed_at = load()
+            known = (value, signed_at.timestamp())
+            with self._lock:
+                if len(self._known) >= _REMEMBERED_MAX:
+                    self._known.clear()
+                self._known[key] = known
+        return known
+
+
 class TokenCheck:
     """Flask-WTF's validate_csrf, remembering verified signatures: `check` returns None when
     the token is valid for the session's value, else the reason."""
 
     def __init__(self) -> None:
-        self._verified: dict[tuple[str, str], tuple[object, float]] = {}
-        self._lock = threading.Lock()
+        self._verified = VerifiedSignatures()
 
     def check(self, token: str | None, session_value: object, secret: str,
               time_limit: int | None) -> str | None:
@@ -38,23 +59,14 @@ class TokenCheck:
             return "The CSRF token is missing."
         if not session_value:
             return "The CSRF session token is missing."
-        key = (secret, token)
-        known = self._verified.get(key)
-        if known is None:
-            serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
-            try:
-                value, signed_at = serializer.loads(token, max_age=time_limit,
-                                                    return_timestamp=True)
-            except SignatureExpired:
-                return "The CSRF token has expired."
-            except BadData:
-                return "The CSRF token is invalid."
-            known = (value, signed_at.timestamp())
-            with self._lock:
-                if len(self._verified) >= _REMEMBERED_MAX:
-                    self._verified.clear()
-                self._verified[key] = known
-        value, signed_at = known
+        try:
+            value, signed_at = self._verified.loads(
+                (secret, token), lambda: URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+                .loads(token, max_age=time_limit, return_timestamp=True))
+        except SignatureExpired:
+            return "The CSRF token has expired."
+        except BadData:
+            return "The CSRF token is invalid."
         if time_limit and time.time() - signed_at > time_limit:
             return "The CSRF token has expired."
         if not isinstance(value, str) or not isinstance(session_value, str) or \

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import re
-import threading
 import time
 from typing import Any, Callable
 
@@ -26,6 +25,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from werkzeug.http import parse_cookie
 
+from trainer.core.csrf import VerifiedSignatures
 from trainer.core.db import db, reset_write_intent, set_write_intent
 from trainer.core.permissions import identity_in
 from trainer.core.timeutil import utcnow
@@ -35,15 +35,13 @@ _PATH = re.compile(r"/attempts/([1-9][0-9]{0,17})/save")
 _MAX_BODY = 4096
 # Refused by the lean path: the Flask view skips its own fast path and explains.
 REFUSED = "trainer.fast_save_refused"
-_REMEMBERED_MAX = 20_000
 
 
 class FastSave:
     def __init__(self, wsgi_app: Callable, app: Flask) -> None:
         self.wsgi_app = wsgi_app
         self.app = app
-        self._sessions: dict[str, tuple[dict, float]] = {}
-        self._lock = threading.Lock()
+        self._sessions = VerifiedSignatures()
         self._engine = None
         self._pool_pid: int | None = None
         self._app_session = db.session
@@ -95,22 +93,14 @@ class FastSave:
         if not cookie:
             return None
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        known = self._sessions.get(cookie)
-        if known is None:
-            serializer = app.session_interface.get_signing_serializer(app)
-            if serializer is None:
-                return None
-            try:
-                data, signed_at = serializer.loads(cookie, max_age=max_age,
-                                                   return_timestamp=True)
-            except Exception:  # noqa: BLE001 - any bad cookie: the view decides
-                return None
-            known = (data, signed_at.timestamp())
-            with self._lock:
-                if len(self._sessions) >= _REMEMBERED_MAX:
-                    self._sessions.clear()
-                self._sessions[cookie] = known
-        data, signed_at = known
+        serializer = app.session_interface.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        try:
+            data, signed_at = self._sessions.loads(
+                cookie, lambda: serializer.loads(cookie, max_age=max_age, return_timestamp=True))
+        except Exception:  # noqa: BLE001 - any bad cookie: the view decides
+            return None
         if time.time() - signed_at > max_age:
             return None
         return data
