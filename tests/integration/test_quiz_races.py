@@ -16,7 +16,7 @@ from trainer.core.errors import DomainError
 from trainer.core.models import AuditEvent
 from trainer.core.timeutil import utcnow
 from trainer.quizzes import services
-from trainer.quizzes.models import Attempt
+from trainer.quizzes.models import Attempt, AttemptItem
 
 ROUNDS = 6
 
@@ -174,4 +174,10 @@ def test_two_tabs_starting_at_once_share_one_attempt(app, committed):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attempt).where(
             Attempt.staff_id == person_id, Attempt.state == "in_progress")) == 1
+        # The tab that lost wrote nothing of its own: no second set of items, no second event.
+        assert db.session.scalar(select(func.count()).select_from(AttemptItem).where(
+            AttemptItem.attempt_id == results[0])) == 4
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "attempt.started",
+            AuditEvent.object_id == str(results[0]))) == 1
         db.session.remove()

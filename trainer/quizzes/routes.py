@@ -46,8 +46,11 @@ def grace() -> int:
     return current_app.config.get("QUIZ_GRACE_S", services.DEFAULT_GRACE_S)
 
 
-def _quiz(quiz_id: int) -> Quiz:
-    return db.get_or_404(Quiz, quiz_id)
+def _quiz(quiz_id: int, options: tuple = ()) -> Quiz:
+    quiz = db.session.get(Quiz, quiz_id, options=options or None)
+    if quiz is None:
+        abort(404)
+    return quiz
 
 
 def _managed(quiz_id: int) -> Quiz:
@@ -72,11 +75,11 @@ def my_quizzes():
 @bp.route("/quizzes/<int:quiz_id>")
 @signed_in
 def start_page(quiz_id: int):
-    quiz = _quiz(quiz_id)
+    quiz = _quiz(quiz_id, services.QUIZ_TO_TAKE)
     if not services.is_assigned(current_user, quiz):
         abort(403)
-    info = services.start_info(current_user, quiz, now=utcnow())
     attempts = services.attempts_of(current_user.id, quiz)
+    info = services.start_info(current_user, quiz, now=utcnow(), attempts=attempts)
     reason = None
     if info.reason:
         params = {k: format_datetime(v, "short") if isinstance(v, datetime) else v
@@ -89,7 +92,7 @@ def start_page(quiz_id: int):
 @bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
 @signed_in
 def start(quiz_id: int):
-    quiz = _quiz(quiz_id)
+    quiz = _quiz(quiz_id, services.QUIZ_TO_TAKE)
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
@@ -100,8 +103,9 @@ def start(quiz_id: int):
             raise
         flash(exc.translated(), "warning")
         return redirect(url_for("quizzes.start_page", quiz_id=quiz.id))
+    attempt_id = attempt.id  # (read before the commit expires it: no query to reload it)
     db.session.commit()
-    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.take", attempt_id=attempt_id))
 
 
 def _own(attempt_id: int, options: tuple = ()) -> Attempt:
@@ -360,8 +364,9 @@ def practise_mistakes():
         db.session.rollback()
         flash(exc.translated(), "info")
         return redirect(url_for("quizzes.mistakes"))
+    attempt_id = attempt.id  # (read before the commit expires it: no query to reload it)
     db.session.commit()
-    return redirect(url_for("quizzes.take", attempt_id=attempt.id))
+    return redirect(url_for("quizzes.take", attempt_id=attempt_id))
 
 
 # -- trainers -----------------------------------------------------------------------------------

@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, func, insert, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from trainer.accounts.models import StaffMember
-from trainer.banks.models import Category, Question, QuestionBank, QuestionTag
+from trainer.banks.models import Category, Choice, Question, QuestionBank, QuestionTag
 from trainer.banks.services import category_ids_under
 from trainer.core.audit import record_event
-from trainer.core.db import db
+from trainer.core.db import bulk_insert, db
 from trainer.core.errors import N_, DomainError, Forbidden, NotFound
 from trainer.quizzes import draw as drawing
 from trainer.quizzes import grading, rules
@@ -303,6 +304,11 @@ def assign_quiz(actor: StaffMember, quiz: Quiz, staff_ids: list[int], *, now: da
 
 # -- starting -----------------------------------------------------------------------------------
 
+# The start page and the start read the draw rules or the fixed list (whichever the quiz uses),
+# when needed, not both on loading the quiz.
+QUIZ_TO_TAKE = (lazyload(Quiz.rules), lazyload(Quiz.fixed))
+
+
 def attempts_of(person_id: int, quiz: Quiz, enrolment_id: int | None = None) -> list[Attempt]:
     """A person's attempts at a quiz, within one enrolment when given (limits count per
     enrolment, so last year's attempts never block this year's refresher)."""
@@ -337,11 +343,17 @@ _UNKNOWN: Any = object()
 
 
 def start_info(person: StaffMember, quiz: Quiz, *, now: datetime,
-               enrolment_id: int | None = None, resume: Attempt | None = _UNKNOWN) -> StartInfo:
-    """`resume`: the attempt in progress, when the caller has just looked it up."""
+               enrolment_id: int | None = None, resume: Attempt | None = _UNKNOWN,
+               attempts: list[Attempt] | None = None) -> StartInfo:
+    """`resume`: the attempt in progress, when the caller has just looked it up; `attempts`: all
+    of the person's attempts at the quiz (`attempts_of` without an enrolment), when the caller
+    has them (the start page and the start read them once, not three times)."""
     override = get_override(quiz, person.id)
     open_at, close_at = window(quiz, override)
-    finished = [a for a in attempts_of(person.id, quiz, enrolment_id) if a.finished]
+    if attempts is None:
+        attempts = attempts_of(person.id, quiz)
+    finished = [a for a in attempts if a.finished and
+                (enrolment_id is None or a.enrolment_id == enrolment_id)]
     allowed = None if quiz.attempts_allowed is None else \
         quiz.attempts_allowed + (override.extra_attempts if override else 0)
     time_limit = quiz.time_limit_s + override.extra_time_s if quiz.time_limit_s and override \
@@ -358,18 +370,22 @@ def start_info(person: StaffMember, quiz: Quiz, *, now: datetime,
         wait = quiz.delay_s - int((now - finished[-1].submitted_at).total_seconds())
         reason, params = N_("You can start the next attempt in %(minutes)d minutes."), \
             {"minutes": max(1, (wait + 59) // 60)}
+    if resume is _UNKNOWN:
+        resume = next((a for a in attempts if a.state == "in_progress"), None)
     return StartInfo(len(finished), allowed, open_at, close_at, time_limit, reason, params,
-                     in_progress(person.id, quiz) if resume is _UNKNOWN else resume, override)
+                     resume, override)
 
 
 def _seen_counts(person_id: int, lineages: set[int]) -> dict[int, int]:
+    """How often the person was asked each of these questions. (All of the person's counts are
+    read and filtered here: an IN list of a few hundred lineages cost more to send and parse
+    than the person's few rows.)"""
     if not lineages:
         return {}
     rows = db.session.execute(
         select(AttemptItem.lineage_id, func.count()).join(Attempt)
-        .where(Attempt.staff_id == person_id, AttemptItem.lineage_id.in_(lineages))
-        .group_by(AttemptItem.lineage_id))
-    return dict(rows.all())
+        .where(Attempt.staff_id == person_id).group_by(AttemptItem.lineage_id))
+    return {lineage: count for lineage, count in rows if lineage in lineages}
 
 
 def _drawn_questions(person: StaffMember, quiz: Quiz, rng: random.Random) -> list[drawing.Drawn]:
@@ -391,11 +407,47 @@ def _drawn_questions(person: StaffMember, quiz: Quiz, rng: random.Random) -> lis
 
 
 def snapshot_of(question: Question, points: Decimal) -> dict[str, Any]:
+    return _snapshot(question, [(c.text, c.weight, c.feedback, c.keep_in_place)
+                                for c in question.choices], points)
+
+
+def _snapshot(question: Any, choices: list[tuple[str, Decimal, str, bool]],
+              points: Decimal) -> dict[str, Any]:
     return {"qtype": question.qtype, "stem": question.stem, "text_format": question.text_format,
             "name": question.name, "explanation": question.explanation,
             "points": str(points), "version": question.version,
-            "choices": [{"text": c.text, "weight": str(c.weight), "feedback": c.feedback,
-                         "keep": c.keep_in_place} for c in question.choices]}
+            "choices": [{"text": text, "weight": str(weight), "feedback": feedback,
+                         "keep": keep} for text, weight, feedback, keep in choices]}
+
+
+# What a snapshot needs of the drawn questions, in one statement and without building ORM
+# objects (30 questions and their ~120 choices were two queries and 150 objects per start).
+_SNAPSHOT_ROWS = (
+    select(Question.id, Question.qtype, Question.stem, Question.text_format, Question.name,
+           Question.explanation, Question.version, Choice.text, Choice.weight, Choice.feedback,
+           Choice.keep_in_place)
+    .join(Choice, Choice.question_id == Question.id)
+    .where(Question.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(Question.id, Choice.position))
+
+
+def _snapshot_sources(question_ids: list[int]) -> dict[int, tuple[Any, list[tuple]]]:
+    """Per question id: (its row, its choices as (text, weight, feedback, keep) in order)."""
+    sources: dict[int, tuple[Any, list[tuple]]] = {}
+    for row in db.session.execute(_SNAPSHOT_ROWS, {"b_ids": question_ids}):
+        if row.id not in sources:
+            sources[row.id] = (row, [])
+        sources[row.id][1].append((row.text, row.weight, row.feedback, row.keep_in_place))
+    return sources
+
+
+def _insert_attempt(values: dict[str, Any]) -> Attempt | None:
+    """Insert the attempt, or None when the person already has one in progress (two tabs
+    started at once: the partial unique index keeps one). One statement, not a savepoint."""
+    upsert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(Attempt).values(**values).on_conflict_do_nothing(
+        index_elements=["quiz_id", "staff_id"], index_where=Attempt.state == "in_progress")
+    return db.session.scalars(statement.returning(Attempt)).one_or_none()
 
 
 def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
@@ -405,55 +457,48 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
     resume it with the clock still running)."""
     if not (authorised or is_assigned(person, quiz)):
         raise Forbidden("This quiz is not assigned to you.")
-    existing = in_progress(person.id, quiz)
+    attempts = attempts_of(person.id, quiz)
+    existing = next((a for a in attempts if a.state == "in_progress"), None)
     if existing is not None:
         if not finalize_if_overdue(existing, now=now, grace_s=grace_s):
             return existing
-    info = start_info(person, quiz, now=now, enrolment_id=enrolment_id, resume=None)
+    info = start_info(person, quiz, now=now, enrolment_id=enrolment_id, resume=None,
+                      attempts=attempts)
     if info.reason:
         raise DomainError(info.reason, **info.reason_params)
     rng = rng or random.Random()
     drawn = _drawn_questions(person, quiz, rng)
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
-    questions = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_([d.question_id for d in drawn])))}
+    sources = _snapshot_sources([d.question_id for d in drawn])
     override = info.override
-    number = 1 + (db.session.scalar(select(func.max(Attempt.number)).where(
-        Attempt.quiz_id == quiz.id, Attempt.staff_id == person.id)) or 0)
-    attempt = Attempt(
+    number = 1 + max((a.number for a in attempts), default=0)
+    attempt = _insert_attempt(dict(
         quiz_id=quiz.id, staff_id=person.id, enrolment_id=enrolment_id, number=number,
         state="in_progress", started_at=now,
         deadline_at=rules.deadline_for(now, quiz.time_limit_s,
                                        override.extra_time_s if override else 0,
                                        info.close_at),
-        max_score=sum((d.points for d in drawn), Decimal(0)))
+        max_score=sum((d.points for d in drawn), Decimal(0))))
+    if attempt is None:
+        existing = in_progress(person.id, quiz)
+        if existing is None:  # pragma: no cover - the conflicting attempt was finished meanwhile
+            raise DomainError("The attempt could not be started. Please try again.")
+        return existing
     items = []
     for position, d in enumerate(drawn):
-        question = questions[d.question_id]
-        keep = [c.keep_in_place for c in question.choices]
+        question, choices = sources[d.question_id]
+        keep = [c[3] for c in choices]
         items.append(dict(
-            position=position, question_id=question.id, lineage_id=d.lineage_id,
-            snapshot=snapshot_of(question, d.points),
+            attempt_id=attempt.id, position=position, question_id=d.question_id,
+            lineage_id=d.lineage_id, snapshot=_snapshot(question, choices, d.points),
             # True/false keeps 正确 before 错误: shuffling two fixed words only confuses.
             choice_order=drawing.choice_order(len(keep), keep, quiz.shuffle_choices
                                               and question.qtype != "truefalse", rng),
             selected=[], version=0, saved_at=None, locked=False, mark=None,
             max_mark=d.points))
-    try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-    except IntegrityError:
-        # Two tabs started at once: the database kept one attempt in progress; use it.
-        existing = in_progress(person.id, quiz)
-        if existing is None:
-            raise
-        return existing
-    # One statement for the items (the unit of work inserted them one by one: 30 statements
-    # per start, at exam day's busiest minute); the attempt loads them when asked.
-    db.session.execute(insert(AttemptItem), [{**item, "attempt_id": attempt.id}
-                                             for item in items])
-    db.session.expire(attempt, ["items"])
+    # One statement for the items (COPY on PostgreSQL); the attempt loads them when asked.
+    bulk_insert(AttemptItem.__table__, items)
     record_event(person.id, "attempt.started", "attempt", attempt.id, now=now,
                  details={"quiz": quiz.id, "number": number, "enrolment": enrolment_id})
     return attempt
