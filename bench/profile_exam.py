@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=40)
     parser.add_argument("--journey-profile", metavar="SUBSTRING",
                         help="cProfile the journey's requests whose name contains this")
+    parser.add_argument("--journey-queries", metavar="SUBSTRING",
+                        help="print the statements the last candidate's requests whose name "
+                             "contains this sent")
     args = parser.parse_args()
 
     from flask_migrate import upgrade
@@ -72,7 +75,7 @@ def main() -> None:
             quiz_id = quiz.id
 
     journey(app, quiz_id, args.candidates, args.database, args.journey_profile, args.top,
-            args.sort)
+            args.sort, args.journey_queries)
     client = app.test_client()
     page = client.get("/login").text
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -134,18 +137,32 @@ def main() -> None:
 
 
 def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | None = None,
-            top: int = 40, sort: str = "cumulative") -> None:
+            top: int = 40, sort: str = "cumulative", queried: str | None = None) -> None:
     """Each candidate's requests as bench/exam_day.py sends them, timed one by one; with
-    `profiled`, a cProfile of the requests whose name contains it."""
+    `profiled`, a cProfile of the requests whose name contains it; with `queried`, the
+    statements of the last candidate's requests whose name contains it."""
     from collections import defaultdict
 
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
     profile = cProfile.Profile()
+    statements: dict[str, list[str]] = defaultdict(list)
+    counting: list[str] = []
+
+    def log(_conn, _cursor, statement, *_a):
+        if counting:
+            statements[counting[0]].append(" ".join(statement.split())[:160])
+
+    event.listen(Engine, "before_cursor_execute", log)
 
     token = re.compile(r'name="csrf-token" content="([^"]+)"')
     spent: dict[str, float] = defaultdict(float)
 
     def timed(name, call):
         on = profiled is not None and profiled in name
+        if queried is not None and queried in name and i == candidates:
+            counting.append(name)
         if on:
             profile.enable()
         started = time.perf_counter()
@@ -153,6 +170,7 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
         spent[name] += time.perf_counter() - started
         if on:
             profile.disable()
+        counting.clear()
         return response
 
     for i in range(1, candidates + 1):
@@ -174,6 +192,7 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
         result = timed("POST /attempts/[id]/submit", lambda: client.post(
             f"/attempts/{attempt}/submit", data={"csrf_token": csrf})).headers["Location"]
         timed("GET /attempts/[id]/result", lambda: client.get(result))
+    event.remove(Engine, "before_cursor_execute", log)
     print(f"server time per request, {candidates} candidates, {database} (test client):")
     start_minute = 0.0
     for name, total in spent.items():
@@ -182,6 +201,10 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
         if "submit" not in name and "result" not in name and "reload" not in name:
             start_minute += per
     print(f"    {start_minute:7.1f} ms  a candidate's arrival (link, sign-in, start, page)\n")
+    for name, sent in statements.items():
+        print(f"{name}: {len(sent)} statements")
+        for statement in sent:
+            print("   ", statement)
     if profiled:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
