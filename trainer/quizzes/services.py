@@ -675,9 +675,9 @@ def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, po
     """The autosave's fast path, for a login not loaded yet (core.permissions.
     checks_login_in_query): the same UPDATE also proves the login, and that `selected` was
     mapped with the item's own choice order (`order_text`, from `remembered_choice_order`).
-    Runs on `connection`, by default `fast_path_connection()`. None when it is refused, for whatever reason: the caller
-    then rolls back, checks the login in full and calls `save_answer`, which explains the
-    refusal."""
+    Runs on `connection`, by default `fast_path_connection()`. None when it is refused, for
+    whatever reason: the caller then rolls back, checks the login in full and calls
+    `save_answer`, which explains the refusal."""
     clean = _clean_selection(selected)
     if _run_save(_SAVE_ANSWER_CHECKING_LOGIN,
                  {"b_staff": staff_id, "b_token": session_token, "b_order": order_text},
