@@ -36,7 +36,7 @@ from trainer.core.timeutil import utcnow
 from trainer.quizzes import fastsave, rules, services
 from trainer.quizzes.forms import ActionForm, AssignForm, OverrideForm, QuizForm, rule_spec, to_utc
 from trainer.quizzes.models import Attempt, Quiz, QuizAssignment
-from trainer.quizzes.views import item_view, result_view
+from trainer.quizzes.views import item_html, item_view, result_view
 
 bp = Blueprint("quizzes", __name__)
 MANAGERS = ("trainer", "admin")
@@ -136,7 +136,7 @@ def take(attempt_id: int):
     return render_template("quizzes/take.html", attempt=attempt, quiz=attempt.quiz, items=items,
                            first=first, last=last, page=page, form=ActionForm(),
                            seconds_left=rules.seconds_left(attempt.deadline_at, now),
-                           labels=_item_labels())
+                           labels=_item_labels(), item_html=item_html)
 
 
 def _item_labels() -> dict[str, str]:
