@@ -35,6 +35,10 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=40)
     parser.add_argument("--journey-profile", metavar="SUBSTRING",
                         help="cProfile the journey's requests whose name contains this")
+    parser.add_argument("--dump", metavar="FILE", help="write the journey's profile here")
+    parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                        help="time the journey's requests by the wall clock (the database's "
+                             "work included) or by this process's CPU time")
     parser.add_argument("--journey-queries", metavar="SUBSTRING",
                         help="print the statements the last candidate's requests whose name "
                              "contains this sent")
@@ -75,7 +79,8 @@ def main() -> None:
             quiz_id = quiz.id
 
     journey(app, quiz_id, args.candidates, args.database, args.journey_profile, args.top,
-            args.sort, args.journey_queries)
+            args.sort, args.journey_queries, time.process_time if args.clock == "cpu"
+            else time.perf_counter, args.dump)
     client = app.test_client()
     page = client.get("/login").text
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -137,7 +142,8 @@ def main() -> None:
 
 
 def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | None = None,
-            top: int = 40, sort: str = "cumulative", queried: str | None = None) -> None:
+            top: int = 40, sort: str = "cumulative", queried: str | None = None,
+            clock=time.perf_counter, dump: str | None = None) -> None:
     """Each candidate's requests as bench/exam_day.py sends them, timed one by one; with
     `profiled`, a cProfile of the requests whose name contains it; with `queried`, the
     statements of the last candidate's requests whose name contains it."""
@@ -165,9 +171,9 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
             counting.append(name)
         if on:
             profile.enable()
-        started = time.perf_counter()
+        started = clock()
         response = call()
-        spent[name] += time.perf_counter() - started
+        spent[name] += clock() - started
         if on:
             profile.disable()
         counting.clear()
@@ -193,7 +199,8 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
             f"/attempts/{attempt}/submit", data={"csrf_token": csrf})).headers["Location"]
         timed("GET /attempts/[id]/result", lambda: client.get(result))
     event.remove(Engine, "before_cursor_execute", log)
-    print(f"server time per request, {candidates} candidates, {database} (test client):")
+    what = "CPU time" if clock is time.process_time else "time"
+    print(f"server {what} per request, {candidates} candidates, {database} (test client):")
     start_minute = 0.0
     for name, total in spent.items():
         per = total / candidates * 1000
@@ -205,6 +212,8 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
         print(f"{name}: {len(sent)} statements")
         for statement in sent:
             print("   ", statement)
+    if profiled and dump:
+        profile.dump_stats(dump)
     if profiled:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
