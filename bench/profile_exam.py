@@ -34,7 +34,8 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--candidates", type=int, default=40)
     parser.add_argument("--journey-profile", metavar="SUBSTRING",
-                        help="cProfile the journey's requests whose name contains this")
+                        help="cProfile the journey's requests whose name contains this "
+                             "(or one of these, separated by |)")
     parser.add_argument("--dump", metavar="FILE", help="write the journey's profile here")
     parser.add_argument("--clock", choices=["wall", "cpu"], default="wall",
                         help="time the journey's requests by the wall clock (the database's "
@@ -166,7 +167,7 @@ def journey(app, quiz_id: int, candidates: int, database: str, profiled: str | N
     spent: dict[str, float] = defaultdict(float)
 
     def timed(name, call):
-        on = profiled is not None and profiled in name
+        on = profiled is not None and any(part in name for part in profiled.split("|"))
         if queried is not None and queried in name and i == candidates:
             counting.append(name)
         if on:
