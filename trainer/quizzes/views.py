@@ -76,12 +76,11 @@ def result_view(attempt: Attempt, visible: ReviewVisibility) -> list[ItemView]:
             for item in attempt.items]
 
 
-
 def item_html(item: ItemView, labels: dict[str, str], *, practice: bool = False) -> Markup:
     """The taking page's markup of one question. Built here rather than in a template: a page
     of 30 questions spent most of its time in Jinja's per-question include (bench/
-    profile_exam.py); this costs a quarter of that. Every value is escaped or is an int, a
-    fixed word or Markup already sanitised (`render_text`)."""
+    profile_exam.py); built here, the page's CPU fell from ~8.5-9 to ~5.5-6 ms. Every value is
+    escaped or is an int, a fixed word or Markup already sanitised (`render_text`)."""
     pos = item.position
     kind = "checkbox" if item.qtype == "multiple" else "radio"
     disabled = " disabled" if item.locked else ""
