@@ -139,6 +139,10 @@ class QuizOverride(db.Model):
 
 
 ATTEMPT_STATES = ("in_progress", "submitted", "expired", "abandoned")
+# The partial unique index that keeps one attempt in progress per person and quiz; starting an
+# attempt names it in its ON CONFLICT clause.
+ONE_IN_PROGRESS = ("quiz_id", "staff_id")
+IN_PROGRESS = text("state = 'in_progress'")
 
 
 class Attempt(db.Model):
@@ -167,9 +171,8 @@ class Attempt(db.Model):
     __table_args__ = (
         CheckConstraint(f"state IN {ATTEMPT_STATES}", name="state_valid"),
         # At most one attempt in progress per person and quiz, enforced by the database.
-        Index("uq_attempts_one_in_progress", "quiz_id", "staff_id", unique=True,
-              sqlite_where=text("state = 'in_progress'"),
-              postgresql_where=text("state = 'in_progress'")),
+        Index("uq_attempts_one_in_progress", *ONE_IN_PROGRESS, unique=True,
+              sqlite_where=IN_PROGRESS, postgresql_where=IN_PROGRESS),
         Index("ix_attempts_staff_quiz", "staff_id", "quiz_id"),
         Index("ix_attempts_state_deadline", "state", "deadline_at"),
     )

@@ -24,6 +24,8 @@ from trainer.core.errors import N_, DomainError, Forbidden, NotFound
 from trainer.quizzes import draw as drawing
 from trainer.quizzes import grading, rules
 from trainer.quizzes.models import (
+    IN_PROGRESS,
+    ONE_IN_PROGRESS,
     Attempt,
     AttemptItem,
     DrawRule,
@@ -318,6 +320,10 @@ def attempts_of(person_id: int, quiz: Quiz, enrolment_id: int | None = None) -> 
     return list(db.session.scalars(query.order_by(Attempt.number)))
 
 
+def _in_progress_among(attempts: list[Attempt]) -> Attempt | None:
+    return next((a for a in attempts if a.state == "in_progress"), None)
+
+
 def in_progress(person_id: int, quiz: Quiz) -> Attempt | None:
     return db.session.scalar(select(Attempt).where(
         Attempt.quiz_id == quiz.id, Attempt.staff_id == person_id,
@@ -371,7 +377,7 @@ def start_info(person: StaffMember, quiz: Quiz, *, now: datetime,
         reason, params = N_("You can start the next attempt in %(minutes)d minutes."), \
             {"minutes": max(1, (wait + 59) // 60)}
     if resume is _UNKNOWN:
-        resume = next((a for a in attempts if a.state == "in_progress"), None)
+        resume = _in_progress_among(attempts)
     return StartInfo(len(finished), allowed, open_at, close_at, time_limit, reason, params,
                      resume, override)
 
@@ -404,11 +410,6 @@ def _drawn_questions(person: StaffMember, quiz: Quiz, rng: random.Random) -> lis
         raise DomainError("This quiz cannot be drawn: rule %(n)d needs %(need)d questions and "
                           "only %(have)d are available. Please tell your trainer.",
                           n=exc.rule_index + 1, need=exc.needed, have=exc.available) from exc
-
-
-def snapshot_of(question: Question, points: Decimal) -> dict[str, Any]:
-    return _snapshot(question, [(c.text, c.weight, c.feedback, c.keep_in_place)
-                                for c in question.choices], points)
 
 
 def _snapshot(question: Any, choices: list[tuple[str, Decimal, str, bool]],
@@ -446,7 +447,7 @@ def _insert_attempt(values: dict[str, Any]) -> Attempt | None:
     started at once: the partial unique index keeps one). One statement, not a savepoint."""
     upsert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = upsert(Attempt).values(**values).on_conflict_do_nothing(
-        index_elements=["quiz_id", "staff_id"], index_where=Attempt.state == "in_progress")
+        index_elements=list(ONE_IN_PROGRESS), index_where=IN_PROGRESS)
     return db.session.scalars(statement.returning(Attempt)).one_or_none()
 
 
@@ -458,7 +459,7 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
     if not (authorised or is_assigned(person, quiz)):
         raise Forbidden("This quiz is not assigned to you.")
     attempts = attempts_of(person.id, quiz)
-    existing = next((a for a in attempts if a.state == "in_progress"), None)
+    existing = _in_progress_among(attempts)
     if existing is not None:
         if not finalize_if_overdue(existing, now=now, grace_s=grace_s):
             return existing
