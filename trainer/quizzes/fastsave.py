@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable
 
 from flask import Flask
+from itsdangerous import BadData
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from werkzeug.http import parse_cookie
@@ -93,12 +94,15 @@ class FastSave:
         if not cookie:
             return None
         max_age = int(app.permanent_session_lifetime.total_seconds())
-        serializer = app.session_interface.get_signing_serializer(app)
-        if serializer is None:
-            return None
+
+        def verify():  # (only for a cookie this process has not verified yet)
+            serializer = app.session_interface.get_signing_serializer(app)
+            if serializer is None:
+                raise BadData("no secret key")
+            return serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+
         try:
-            data, signed_at = self._sessions.loads(
-                cookie, lambda: serializer.loads(cookie, max_age=max_age, return_timestamp=True))
+            data, signed_at = self._sessions.loads(cookie, verify)
         except Exception:  # noqa: BLE001 - any bad cookie: the view decides
             return None
         if time.time() - signed_at > max_age:
