@@ -22,8 +22,6 @@ def _save(client, attempt_id, headers):
                            json={"position": 0, "selected": [0], "version": 0})
 
 
-_stored = first_item_selected
-
 
 def test_the_sessions_token_in_the_header_is_accepted_again_and_again(client, started,
                                                                       db_session):
@@ -33,7 +31,7 @@ def test_the_sessions_token_in_the_header_is_accepted_again_and_again(client, st
                                    json={"position": 0, "selected": [version % 2],
                                          "version": version})
         assert response.status_code == 200, response.get_json()
-    assert _stored(db_session, started) != []
+    assert first_item_selected(db_session, started) != []
 
 
 @pytest.mark.parametrize("header", [None, "", "not-a-token", "abc.def.ghi"])
@@ -42,7 +40,7 @@ def test_a_missing_or_forged_token_is_refused(client, started, db_session, heade
     response = _save(client, started, headers)
     assert response.status_code == 400
     assert response.get_json()["error"] == 400 and response.get_json()["message"]
-    assert _stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []
 
 
 def test_another_sessions_token_is_refused_even_once_remembered(client, another_client, users,
@@ -57,7 +55,7 @@ def test_another_sessions_token_is_refused_even_once_remembered(client, another_
     assert response.status_code in (403, 404), response.get_json()
     # … but it is not this session's.
     assert _save(client, started, {"X-CSRFToken": theirs}).status_code == 400
-    assert _stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []
 
 
 def test_a_token_signed_with_another_key_is_refused(app, client, started, db_session):
@@ -66,7 +64,7 @@ def test_a_token_signed_with_another_key_is_refused(app, client, started, db_ses
         raw = session["csrf_token"]
     forged = URLSafeTimedSerializer("some-other-secret-key", salt="wtf-csrf-token").dumps(raw)
     assert _save(client, started, {"X-CSRFToken": forged}).status_code == 400
-    assert _stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []
 
 
 def test_an_expired_token_is_refused_even_once_remembered(app, client, started, db_session,
@@ -93,4 +91,4 @@ def test_over_https_the_referrer_must_be_this_site(client, started, db_session):
                                base_url="https://localhost",
                                environ_overrides={"HTTP_REFERER": "https://evil.example/"})
     assert response.status_code == 400
-    assert _stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []

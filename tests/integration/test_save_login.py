@@ -3,7 +3,6 @@ exactly what every other view refuses: a deactivated account, a rotated session 
 changed or reset elsewhere), a one-time password not yet replaced."""
 from __future__ import annotations
 
-
 import pytest
 from sqlalchemy import select
 
@@ -23,12 +22,10 @@ def save(client, attempt_id, version=0):
                             {"position": 0, "selected": [0], "version": version})
 
 
-stored = first_item_selected
-
 
 def test_a_normal_save_is_accepted(client, started, db_session):
     assert save(client, started).status_code == 200
-    assert stored(db_session, started) != []
+    assert first_item_selected(db_session, started) != []
 
 
 def test_a_deactivated_account_cannot_save(client, users, started, db_session):
@@ -38,7 +35,7 @@ def test_a_deactivated_account_cannot_save(client, users, started, db_session):
     response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
                                json={"position": 0, "selected": [0], "version": 0})
     assert response.status_code in (401, 403)
-    assert stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []
 
 
 def test_a_rotated_session_cannot_save(client, users, started, db_session):
@@ -48,7 +45,7 @@ def test_a_rotated_session_cannot_save(client, users, started, db_session):
     response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
                                json={"position": 0, "selected": [0], "version": 0})
     assert response.status_code in (302, 401, 403)
-    assert stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []
 
 
 def test_a_one_time_password_must_be_replaced_before_saving(client, users, started,
@@ -60,7 +57,7 @@ def test_a_one_time_password_must_be_replaced_before_saving(client, users, start
     db_session.commit()
     response = save(client, started)
     assert response.status_code in (302, 401, 403)
-    assert stored(db_session, started) == []
+    assert first_item_selected(db_session, started) == []
 
 
 def test_a_wrongly_remembered_choice_order_is_never_stored(client, started, db_session):
@@ -79,14 +76,14 @@ def test_a_wrongly_remembered_choice_order_is_never_stored(client, started, db_s
     response = client.post_json(f"/attempts/{started}/save",
                                 {"position": 0, "selected": [0], "version": 0})
     assert response.status_code == 200, response.get_json()
-    assert stored(db_session, started) == [true_order[0]]
+    assert first_item_selected(db_session, started) == [true_order[0]]
     # The wrong memory is gone (dropped, or replaced by the item's own order).
     assert services._REMEMBERED_ORDERS.get(started, {}).get(0, (true_order,))[0] == true_order
     # The next save remembers the right order and takes the fast path.
     response = client.post_json(f"/attempts/{started}/save",
                                 {"position": 0, "selected": [1], "version": 1})
     assert response.status_code == 200
-    assert stored(db_session, started) == [true_order[1]]
+    assert first_item_selected(db_session, started) == [true_order[1]]
     assert services._REMEMBERED_ORDERS[started][0][0] == true_order
 
 
