@@ -22,7 +22,6 @@ def _save(client, attempt_id, headers):
                            json={"position": 0, "selected": [0], "version": 0})
 
 
-
 def test_the_sessions_token_in_the_header_is_accepted_again_and_again(client, started,
                                                                       db_session):
     csrf = client.csrf()

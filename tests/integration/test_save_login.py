@@ -22,7 +22,6 @@ def save(client, attempt_id, version=0):
                             {"position": 0, "selected": [0], "version": version})
 
 
-
 def test_a_normal_save_is_accepted(client, started, db_session):
     assert save(client, started).status_code == 200
     assert first_item_selected(db_session, started) != []
