@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
 
@@ -52,6 +52,10 @@ def register_commands(app: Flask) -> None:
                                    f"{'/'.join(person.roles)}  ({person.story})")
                 else:
                     click.echo("Demo accounts already exist (password: %s)." % DEMO_PASSWORD)
+        if current_app.jinja_env.bytecode_cache is not None:
+            from trainer.core.templates import compile_templates
+
+            click.echo(f"Templates compiled: {compile_templates(current_app)}.")
         click.echo("Setup complete.")
 
 

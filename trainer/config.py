@@ -100,6 +100,9 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
         "TRUSTED_PROXIES": int(os.environ.get("TRAINER_TRUSTED_PROXIES", "0")),
         "SQLITE_BUSY_TIMEOUT_S": 30,
+        # Compiled templates, shared by the worker processes (core.templates); "" turns it off.
+        "TEMPLATE_CACHE_DIR": os.environ.get("TRAINER_TEMPLATE_CACHE_DIR",
+                                             str(instance_path / "template-cache")),
         # Password checks run on a thread of lowered CPU priority (accounts.passwords): a login
         # rush then yields the CPU to exam pages and autosaves. 0 runs them at normal priority.
         "PASSWORD_HASH_NICENESS": int(os.environ.get("TRAINER_PASSWORD_HASH_NICENESS", "10")),
