@@ -9,8 +9,8 @@ BABEL_KEYWORDS := -k _l -k N_ -k DomainError -k Forbidden -k NotFound -k DecodeE
 # Debian packages: HarfBuzz's subsetter keeps Chinese PDFs fast (0.2 s instead of 13 s per page),
 # a CJK font renders them; Chromium drives the browser tests; wrk measures the machine's floor.
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0
-TEST_SYSTEM_PACKAGES := chromium
-BENCH_SYSTEM_PACKAGES := wrk
+TEST_SYSTEM_PACKAGES := chromium nginx-light
+BENCH_SYSTEM_PACKAGES := wrk nginx-light
 
 .PHONY: run setup install system-deps test-deps bench-deps translations i18n-extract test \
         bench-import bench-exam check-migrations clean

@@ -1,10 +1,12 @@
-"""Exam-day benchmark: 1,000 candidates sit one timed 30-question exam against the app served by
-gunicorn exactly as the README's production command runs it, measured against the machine's own
-floor, and the database is checked afterwards.
+"""Exam-day benchmark: 1,000 candidates sit one timed 30-question exam against the app served
+exactly as the README's Production section runs it (nginx with deploy/nginx-site.conf in front of
+two gunicorn pools), measured against the machine's own floor, and the database is checked
+afterwards.
 
     make bench-exam                          # SQLite, then PostgreSQL when 127.0.0.1:5432 answers
     make bench-exam BENCH_ARGS=--quick       # 200 candidates, 3-minute limit
-    python bench/exam_day.py [--quick] [--database sqlite|postgresql|all] [--workers N --threads N]
+    python bench/exam_day.py [--quick] [--database sqlite|postgresql|all]
+                             [--front-workers N --exam-workers N --threads N]
 
 The shape is fixed (issue 6) and echoed in the result: all candidates log in and start within
 60 s; each answers its 30 questions one by one, 5–15 s apart, each answer an autosave; 20 % change
@@ -12,11 +14,12 @@ one earlier answer; 10 % reload the question page once; 80 % submit in the last 
 earlier, 5 % never (half of those come back after deadline + grace and must be refused; the
 sweep finalises the rest). --quick: 200 candidates, 3 minutes, every wait scaled by 0.3.
 
-The floor: the server pinned to core 1 (`taskset -c 1`), wrk pinned to core 0, against GET
-/healthz and against the autosave endpoint (every request a real accepted save), same
-connections, same run. The exam: the same server command started again unpinned, with Locust
-(headless, its own process) beside it on the same two cores, as the machine would run exam day. Results: bench/results/exam_day-<db>-<full|quick>
-.json and a Markdown table; exits 1 when a target is missed.
+The floor: the server (nginx and both pools) pinned to core 1 (`taskset -c 1`), wrk pinned to
+core 0, against GET /healthz and against the autosave endpoint (every request a real accepted
+save), same connections, same run. The exam: the same server started again unpinned, with
+Locust (headless, its own process) beside it on the same two cores, as the machine would run
+exam day. Results: bench/results/exam_day-<db>-<full|quick>.json and a Markdown table; exits 1
+when a target is missed.
 """
 from __future__ import annotations
 
@@ -50,11 +53,13 @@ PG_SCHEMA = "bench_exam"   # a schema of its own: the test suite owns `public` o
 REDIS_DB = 14              # flushed before each run; the tests use db 0
 PORT = 8765
 
-# Worker settings, the README's production command's. Sync workers; 8 of them on 2 cores so
-# that pages and saves are not left waiting behind sign-ins (Argon2id, ~25 ms each) and behind
-# SQLite's one writer at a time. The floor (one core): 885 → 757 saves/s from -w 4 to -w 8 on
-# SQLite, 1,182 → 846 on PostgreSQL, both still well above half the trivial endpoint's.
-WORKERS = 8
+# Worker settings, the README's production commands': nginx in front of two pools of sync workers
+# (deploy/nginx-site.conf). The exam pool serves /attempts/… (question pages, saves, submits),
+# the front pool everything else, so that a sign-in rush (Argon2id, ~25 ms each) queues in the
+# front pool and never in front of an answer. One pool of 8 (until 2026-11-23) left saves
+# waiting behind sign-ins for a free worker: autosave p99 0.5–1.2 s during the start minute.
+FRONT_WORKERS = 8
+EXAM_WORKERS = 4
 THREADS = 1
 
 SERVER_CORE, GENERATOR_CORE = "1", "0"
@@ -184,39 +189,121 @@ def create_people_and_quizzes(url: str, secret: str, plans: list[dict], floor_pe
 
 # -- the server -----------------------------------------------------------------------------------
 
-def server_command(workers: int, threads: int, port: int, pinned: bool = False) -> list[str]:
-    """The README's production command (gunicorn -w N --threads N wsgi:app); for the floor,
-    pinned to one core."""
+def gunicorn_command(workers: int, threads: int, bind: str) -> list[str]:
+    """The README's production command for one pool (gunicorn -w N [--threads N] wsgi:app)."""
     threading = ["--threads", str(threads)] if threads > 1 else []
-    pin = ["taskset", "-c", SERVER_CORE] if pinned else []
-    return [*pin, str(BIN / "gunicorn"), "-w", str(workers),
-            *threading, "-b", f"127.0.0.1:{port}", "wsgi:app"]
+    return [str(BIN / "gunicorn"), "-w", str(workers), *threading, "-b", bind, "wsgi:app"]
 
 
-def start_server(workers: int, threads: int, port: int, env: dict, log_path: Path,
-                 pinned: bool) -> subprocess.Popen:
-    with open(log_path, "a") as log:
-        server = subprocess.Popen(server_command(workers, threads, port, pinned), env=env,
-                                  cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    wait_for(f"http://127.0.0.1:{port}/healthz")
-    return server
+def render_nginx_site(front: str, exam: str, listen: str) -> str:
+    """deploy/nginx-site.conf with its placeholders filled, as the README tells production."""
+    text = (ROOT / "deploy" / "nginx-site.conf").read_text()
+    for key, value in {"@FRONT@": front, "@EXAM@": exam, "@LISTEN@": listen,
+                       "@STATIC@": str(ROOT / "static")}.items():
+        text = text.replace(key, value)
+    left = re.findall(r"@[A-Z]+@", text)
+    if left:
+        raise RuntimeError(f"deploy/nginx-site.conf has placeholders the bench does not fill: {left}")
+    return text
 
 
-def stop_server(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
+# Debian's nginx.conf, reduced to what the site needs, with every path inside the run's directory.
+NGINX_MAIN = """worker_processes auto;
+worker_rlimit_nofile 16384;
+pid {run}/nginx.pid;
+error_log {run}/nginx-error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    include /etc/nginx/mime.types;
+    sendfile on;
+    access_log off;
+    client_body_temp_path {run}/client_body;
+    proxy_temp_path {run}/proxy;
+    fastcgi_temp_path {run}/fastcgi;
+    uwsgi_temp_path {run}/uwsgi;
+    scgi_temp_path {run}/scgi;
+    include {run}/site.conf;
+}}
+"""
 
 
-def wait_for(url: str, seconds: float = 30) -> None:
+class Stack:
+    """nginx on 127.0.0.1:port and the two gunicorn pools behind it on Unix sockets, the README's
+    production set-up; pinned (the floor) puts all of it on SERVER_CORE."""
+
+    def __init__(self, front: int, exam: int, threads: int, port: int, env: dict,
+                 workdir: Path, pinned: bool):
+        self.front, self.exam, self.threads, self.port = front, exam, threads, port
+        self.run = workdir / "stack"
+        self.run.mkdir(exist_ok=True)
+        # nginx's workers run as nobody: they need to reach the sockets.
+        os.chmod(workdir, 0o711)
+        os.chmod(self.run, 0o755)
+        self.sockets = {"front": self.run / "front.sock", "exam": self.run / "exam.sock"}
+        pin = ["taskset", "-c", SERVER_CORE] if pinned else []
+        self.processes: list[subprocess.Popen] = []
+        with open(workdir / "server.log", "a") as log:
+            for pool, workers in (("front", front), ("exam", exam)):
+                self.sockets[pool].unlink(missing_ok=True)
+                self.processes.append(subprocess.Popen(
+                    [*pin, *gunicorn_command(workers, threads, f"unix:{self.sockets[pool]}")],
+                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
+            (self.run / "site.conf").write_text(render_nginx_site(
+                f"unix:{self.sockets['front']}", f"unix:{self.sockets['exam']}",
+                f"127.0.0.1:{port}"))
+            (self.run / "nginx.conf").write_text(NGINX_MAIN.format(run=self.run))
+            self.processes.append(subprocess.Popen(
+                [*pin, "nginx", "-p", f"{self.run}/", "-c", str(self.run / "nginx.conf"),
+                 "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT))
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(f"{base}/healthz")
+            wait_for(f"{base}/attempts/1/state", ok=(302, 401, 403, 404))   # the exam pool
+            self.wait_until_idle()
+        except Exception:
+            self.stop()
+            raise
+
+    def wait_until_idle(self, seconds: float = 60) -> None:
+        """Until every worker has booted (imported the app: ~1.3 s of CPU each) and the stack
+        is idle, so that no measurement shares the CPU with a worker still starting."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            before = process_tree_cpu(self.pids)
+            time.sleep(1)
+            if process_tree_cpu(self.pids) - before < 0.05:
+                return
+        raise RuntimeError("the server did not settle after starting")
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
+
+    def describe(self) -> str:
+        def pool(workers: int, name: str) -> str:
+            command = gunicorn_command(workers, self.threads, f"unix:{name}.sock")
+            return " ".join([Path(command[0]).name, *command[1:]])
+
+        return (f"nginx (deploy/nginx-site.conf): /attempts/… → `{pool(self.exam, 'exam')}`, "
+                f"the rest → `{pool(self.front, 'front')}`")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):   # nginx first, then the pools
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_for(url: str, seconds: float = 30, ok: tuple[int, ...] = (200,)) -> None:
     import requests
 
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
-            if requests.get(url, timeout=1).status_code == 200:
+            if requests.get(url, timeout=1, allow_redirects=False).status_code in ok:
                 return
         except requests.RequestException:
             pass
@@ -237,14 +324,18 @@ def _cpu_seconds(processes) -> float:
     return total
 
 
-def process_tree_cpu(pid: int) -> float:
+def process_tree_cpu(pids: list[int]) -> float:
+    """CPU seconds of these processes and all their children (the server: nginx and both pools)."""
     import psutil
 
-    try:
-        root = psutil.Process(pid)
-        return _cpu_seconds([root, *root.children(recursive=True)])
-    except psutil.Error:
-        return 0.0
+    total = 0.0
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            total += _cpu_seconds([root, *root.children(recursive=True)])
+        except psutil.Error:
+            pass
+    return total
 
 
 def database_cpu() -> float:
@@ -313,7 +404,7 @@ def run_wrk(args: list[str], seconds: int) -> tuple[dict, float]:
     return parsed, cpu
 
 
-def measure_floor(base: str, sessions: Path, server_pid: int) -> dict:
+def measure_floor(base: str, sessions: Path, server_pids: list[int]) -> dict:
     """wrk at saturation against the trivial endpoint and the autosave, in alternating rounds
     (the machine's speed drifts by tens of percent over a minute here; alternating keeps the
     ratio honest), each endpoint FLOOR_SECONDS in all."""
@@ -327,10 +418,10 @@ def measure_floor(base: str, sessions: Path, server_pid: int) -> dict:
     rounds: dict[str, list[dict]] = {"trivial": [], "autosave": []}
     for _ in range(FLOOR_ROUNDS):
         for name, args in (("trivial", trivial_args), ("autosave", save_args)):
-            before = process_tree_cpu(server_pid)
+            before = process_tree_cpu(server_pids)
             result, _ = run_wrk(args, seconds)
             result["server_cpu_percent"] = round(
-                100 * (process_tree_cpu(server_pid) - before) / seconds, 1)
+                100 * (process_tree_cpu(server_pids) - before) / seconds, 1)
             rounds[name].append(result)
 
     def combined(results: list[dict]) -> dict:
@@ -383,7 +474,7 @@ def make_plans(s: dict, seed: int = 2026) -> list[dict]:
 
 
 def run_exam(base: str, s: dict, plans: list[dict], quiz_id: int, grace_s: int, workdir: Path,
-             server_pid: int) -> dict:
+             server_pids: list[int]) -> dict:
     import psutil
 
     output = workdir / "locust-out.json"
@@ -400,19 +491,19 @@ def run_exam(base: str, s: dict, plans: list[dict], quiz_id: int, grace_s: int, 
            "-r", str(max(1, n // 5)), "-t", f"{run_time}s", "--stop-timeout", "10",
            "--host", base, "--only-summary", "--loglevel", "WARNING"]
     env = {**os.environ, "EXAM_BENCH_CONFIG": str(config_path)}
-    server_cpu_before = process_tree_cpu(server_pid)
+    server_cpu_before = process_tree_cpu(server_pids)
     cpu_before = children_cpu()
     started = time.time()
     with open(workdir / "locust.log", "w") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         samples, server_samples, db_samples = [], [], []
         ps = psutil.Process(proc.pid)
-        last = (time.time(), 0.0, process_tree_cpu(server_pid), database_cpu())
+        last = (time.time(), 0.0, process_tree_cpu(server_pids), database_cpu())
         while proc.poll() is None:
             time.sleep(5)
             try:
                 t = ps.cpu_times()
-                now = (time.time(), t.user + t.system, process_tree_cpu(server_pid),
+                now = (time.time(), t.user + t.system, process_tree_cpu(server_pids),
                        database_cpu())
             except psutil.Error:
                 break
@@ -423,7 +514,7 @@ def run_exam(base: str, s: dict, plans: list[dict], quiz_id: int, grace_s: int, 
             last = now
     wall = time.time() - started
     generator_cpu = children_cpu() - cpu_before
-    server_cpu = process_tree_cpu(server_pid) - server_cpu_before
+    server_cpu = process_tree_cpu(server_pids) - server_cpu_before
     data = json.loads(output.read_text())
     data["generator"] = {"cpu_s": round(generator_cpu, 1), "wall_s": round(wall, 1),
                          "cpu_percent_mean": round(100 * generator_cpu / wall, 1),
@@ -533,7 +624,7 @@ def check_database(url: str, quiz_id: int, acks: list[dict], grace_s: int) -> di
 
 # -- one run --------------------------------------------------------------------------------------
 
-def run(kind: str, s: dict, workers: int, threads: int, port: int,
+def run(kind: str, s: dict, pools: tuple[int, int], threads: int, port: int,
         floor_only: bool = False, floor: bool = True) -> dict:
     import redis
 
@@ -545,7 +636,7 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
            "TRAINER_PRODUCTION": "1", "TRAINER_REDIS_URL": redis_url,
            # No TLS in front on 127.0.0.1: cookies cannot be Secure-only here (nginx adds TLS in
            # production). Everything else is the production configuration.
-           "TRAINER_SECURE_COOKIES": "0"}
+           "TRAINER_SECURE_COOKIES": "0", "TRAINER_TRUSTED_PROXIES": "1"}
     env.pop("TRAINER_QUIZ_GRACE_S", None)
     grace_s = 30
     print(f"[{kind}] setting up the database ({workdir})", flush=True)
@@ -562,14 +653,13 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
     redis.Redis.from_url(redis_url).flushdb()
 
     base = f"http://127.0.0.1:{port}"
-    log_path = workdir / "gunicorn.log"
-    server = start_server(workers, threads, port, env, log_path, pinned=True)
+    server = Stack(*pools, threads, port, env, workdir, pinned=True)
     try:
         print(f"[{kind}] floor: wrk against /healthz and the autosave endpoint", flush=True)
         sessions = workdir / "floor-sessions.tsv"
         if floor:
             floor_sessions(base, floor_people, made["floor"], sessions)
-            floor = measure_floor(base, sessions, server.pid)
+            floor = measure_floor(base, sessions, server.pids)
             print(f"[{kind}] floor: {floor['trivial']['requests_per_s']:.0f} req/s trivial, "
                   f"{floor['autosave_accepted_per_s']:.0f} saves/s ({floor['ratio']:.0%}); "
                   f"server CPU {floor['trivial']['server_cpu_percent']:.0f} % / "
@@ -578,15 +668,15 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
             floor = {"ratio": 0, "trivial": {"requests_per_s": 0}, "autosave": {},
                      "autosave_accepted_per_s": 0, "tool": "skipped"}
     finally:
-        stop_server(server)
+        server.stop()
     if floor_only:
         return {"floor": floor, "workdir": str(workdir)}
-    # Exam day itself: the same command, on both cores.
-    server = start_server(workers, threads, port, env, log_path, pinned=False)
+    # Exam day itself: the same stack, on both cores.
+    server = Stack(*pools, threads, port, env, workdir, pinned=False)
     try:
         print(f"[{kind}] exam: {len(plans)} candidates, {s['time_limit_s'] // 60} minutes",
               flush=True)
-        exam = run_exam(base, s, plans, made["exam"], grace_s, workdir, server.pid)
+        exam = run_exam(base, s, plans, made["exam"], grace_s, workdir, server.pids)
         # The sweep (cron, every minute) finalises what nobody submitted, after deadline + grace.
         from sqlalchemy import create_engine, text
 
@@ -608,7 +698,7 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
         sweep = subprocess.run([str(BIN / "trainer"), "quizzes", "sweep"], env=env, cwd=ROOT,
                                check=True, capture_output=True, text=True).stdout.strip()
     finally:
-        stop_server(server)
+        server.stop()
     checks = check_database(url, made["exam"], exam["acks"], grace_s)
     duration = max((start + ms / 1000 for _n, start, ms, _ok, _st in exam["requests"]),
                    default=exam["t0"]) - exam["t0"]
@@ -624,9 +714,9 @@ def run(kind: str, s: dict, workers: int, threads: int, port: int,
                     "python": platform.python_version(),
                     "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
                                         / 2 ** 30)},
-        "server": {"command": " ".join(server_command(workers, threads, port)),
+        "server": {"command": server.describe(),
                    "floor_pinned_to_core": SERVER_CORE, "exam_cores": "both (unpinned)",
-                   "workers": workers, "threads": threads,
+                   "workers": {"front": pools[0], "exam": pools[1]}, "threads": threads,
                    "worker_class": "gthread" if threads > 1 else "sync",
                    "production": True, "redis_limiter": redis_url, "grace_s": grace_s,
                    "cpu_percent_mean_during_exam": exam["server_cpu_percent_mean"],
@@ -705,7 +795,7 @@ def table(r: dict) -> str:
     lines = [f"### {r['database']} — {s['variant']}: {s['candidates']} candidates, "
              f"{s['questions']} questions, {s['time_limit_s'] // 60}-minute limit",
              "",
-             f"server: `{r['server']['command']}` on both cores (the floor: pinned to core "
+             f"server: {r['server']['command']} on both cores (the floor: pinned to core "
              f"{r['server']['floor_pinned_to_core']}); "
              f"generator: {r['generator']['tool']}, CPU {r['generator']['cpu_percent_mean']} % "
              f"mean, {r['generator']['cpu_percent_peak_5s']} % peak",
@@ -740,7 +830,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="200 candidates, 3-minute limit")
     parser.add_argument("--database", choices=["sqlite", "postgresql", "all"], default="all")
-    parser.add_argument("--workers", type=int, default=WORKERS)
+    parser.add_argument("--front-workers", type=int, default=FRONT_WORKERS)
+    parser.add_argument("--exam-workers", type=int, default=EXAM_WORKERS)
     parser.add_argument("--threads", type=int, default=THREADS)
     parser.add_argument("--port", type=int, default=PORT)
     # For trying the benchmark itself out; such a run is labelled "custom", not full or quick.
@@ -770,7 +861,8 @@ def main() -> int:
     missed = False
     RESULTS.mkdir(parents=True, exist_ok=True)
     for kind in kinds:
-        result = run(kind, s, args.workers, args.threads, args.port, args.floor_only,
+        result = run(kind, s, (args.front_workers, args.exam_workers), args.threads, args.port,
+                     args.floor_only,
                      not args.no_floor)
         if args.floor_only:
             print(json.dumps(result["floor"], indent=1))

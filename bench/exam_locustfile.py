@@ -77,8 +77,9 @@ class Candidate(FastHttpUser):
     wait_time = staticmethod(lambda: 3600)
     network_timeout = 60.0
     connection_timeout = 60.0
-    # As behind nginx, which opens a connection to gunicorn per request: no idle keep-alive
-    # connection the server may close while a candidate thinks (that looked like lost saves).
+    # A new connection to nginx per request: no idle keep-alive connection the server may close
+    # while a candidate thinks (Locust does not retry on one as a browser does; that looked like
+    # lost saves). nginx opens a new one to gunicorn per request in any case.
     default_headers = {"Connection": "close"}
 
     def on_start(self):

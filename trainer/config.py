@@ -103,9 +103,11 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Compiled templates, shared by the worker processes (core.templates); "" turns it off.
         "TEMPLATE_CACHE_DIR": os.environ.get("TRAINER_TEMPLATE_CACHE_DIR",
                                              str(instance_path / "template-cache")),
-        # Password checks run on a thread of lowered CPU priority (accounts.passwords): a login
-        # rush then yields the CPU to exam pages and autosaves. 0 runs them at normal priority.
-        "PASSWORD_HASH_NICENESS": int(os.environ.get("TRAINER_PASSWORD_HASH_NICENESS", "10")),
+        # Password checks may run on a thread of lowered CPU priority (accounts.passwords), for a
+        # single pool of workers that also serves exams. Behind nginx's two pools (README,
+        # Production) the exam pool is apart already, and a lowered priority only starves the
+        # sign-ins of a login rush (bench/exam_day.py), so 0 (normal priority) is the default.
+        "PASSWORD_HASH_NICENESS": int(os.environ.get("TRAINER_PASSWORD_HASH_NICENESS", "0")),
         # Saves and submits in flight when the time runs out are accepted for this long.
         "QUIZ_GRACE_S": int(os.environ.get("TRAINER_QUIZ_GRACE_S", "30")),
     }

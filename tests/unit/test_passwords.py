@@ -1,5 +1,5 @@
-"""Password checks keep their Argon2id parameters but run on a thread of lowered CPU priority,
-so a login rush yields the CPU to exam pages and autosaves."""
+"""Password checks keep their Argon2id parameters; with TRAINER_PASSWORD_HASH_NICENESS they run on
+a thread of lowered CPU priority, so a login rush yields the CPU to the rest of the process."""
 from __future__ import annotations
 
 import os

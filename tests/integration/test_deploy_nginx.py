@@ -1,0 +1,119 @@
+"""deploy/nginx-site.conf, rendered as the benchmark and the README render it, run by a real nginx
+in front of two real gunicorn pools: everything under /attempts/ reaches the exam pool, the rest
+the front pool, static files come from disk, and the app learns the client's address and scheme."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import skip_or_fail
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from exam_day import NGINX_MAIN, gunicorn_command, render_nginx_site  # noqa: E402
+
+# Each pool answers with its name, the path and the forwarded headers it was given.
+POOL_APP = '''
+import os
+
+def app(environ, start_response):
+    body = " ".join([os.environ["POOL"], environ["PATH_INFO"],
+                     environ.get("HTTP_X_FORWARDED_FOR", "-"),
+                     environ.get("HTTP_X_FORWARDED_PROTO", "-"), environ.get("HTTP_HOST", "-")])
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [body.encode()]
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str) -> None:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
+@pytest.fixture
+def stack():
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
+                                      else None)
+    if nginx is None:
+        skip_or_fail("nginx is not installed (make test-deps installs it)")
+    # nginx's workers run as nobody and must reach the sockets: not under pytest's 0700 tmp.
+    tmp_path = Path(tempfile.mkdtemp(prefix="trainer-nginx-test-"))
+    os.chmod(tmp_path, 0o711)
+    (tmp_path / "pool.py").write_text(POOL_APP)
+    processes = []
+    for pool in ("front", "exam"):
+        command = gunicorn_command(1, 1, f"unix:{tmp_path / pool}.sock")
+        command[-1] = "pool:app"
+        processes.append(subprocess.Popen(command, cwd=tmp_path, env={**os.environ, "POOL": pool},
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    port = _free_port()
+    (tmp_path / "site.conf").write_text(render_nginx_site(
+        f"unix:{tmp_path / 'front.sock'}", f"unix:{tmp_path / 'exam.sock'}", f"127.0.0.1:{port}"))
+    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(run=tmp_path))
+    processes.append(subprocess.Popen(
+        [nginx, "-p", f"{tmp_path}/", "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait(f"{base}/healthz")
+        _wait(f"{base}/attempts/1")
+        yield base
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=20)
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_exam_requests_reach_the_exam_pool_and_the_rest_the_front_pool(stack):
+    def pool(path: str, **kwargs) -> str:
+        r = requests.request(kwargs.pop("method", "GET"), stack + path, timeout=5, **kwargs)
+        assert r.status_code == 200
+        return r.text.split()[0]
+
+    for path in ("/attempts/12", "/attempts/12/save", "/attempts/12/submit",
+                 "/attempts/12/result", "/attempts/12/state"):
+        assert pool(path) == "exam", path
+    assert pool("/attempts/12/save", method="POST", json={"position": 0}) == "exam"
+    for path in ("/login", "/quizzes/3", "/quizzes/3/start", "/healthz", "/",
+                 "/records/staff", "/quizzes/3/attempts"):
+        assert pool(path) == "front", path
+
+
+def test_the_app_is_told_the_client_address_scheme_and_host(stack):
+    _pool, path, forwarded_for, proto, host = requests.get(
+        f"{stack}/login", timeout=5).text.split()
+    assert (path, forwarded_for, proto) == ("/login", "127.0.0.1", "http")
+    assert host == stack.removeprefix("http://")   # the port kept: redirects stay on it
+
+
+def test_static_files_come_from_disk_not_from_the_app(stack):
+    r = requests.get(f"{stack}/static/js/quiz.js", timeout=5)
+    assert r.status_code == 200
+    assert r.content == (ROOT / "static" / "js" / "quiz.js").read_bytes()
+    assert "javascript" in r.headers["Content-Type"]
