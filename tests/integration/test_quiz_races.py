@@ -181,3 +181,80 @@ def test_two_tabs_starting_at_once_share_one_attempt(app, committed):
             AuditEvent.action == "attempt.started",
             AuditEvent.object_id == str(results[0]))) == 1
         db.session.remove()
+
+
+def test_two_prepared_starts_written_at_once_share_one_attempt(app, committed):
+    """The start route reads and draws first and writes in a transaction of its own; two tabs
+    that both prepared a new attempt still end with one, and the loser writes nothing."""
+    person_id = committed["people"][1]
+    prepared = []
+    for _ in range(2):
+        with app.app_context():
+            person = db.session.get(StaffMember, person_id)
+            prepared.append(services.prepare_start(person, db.session.get(
+                services.Quiz, committed["quiz"]), now=utcnow()))
+            db.session.remove()
+    assert all(isinstance(p, services.PreparedStart) for p in prepared)
+
+    results = run_together(app, *[lambda p=p: services.begin_prepared(p, now=utcnow()).id
+                                  for p in prepared])
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert results[0] == results[1]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AttemptItem).where(
+            AttemptItem.attempt_id == results[0])) == 4
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "attempt.started")) == 1
+        db.session.remove()
+
+
+def test_the_start_route_holds_its_write_transaction_for_the_writes_alone(app, committed):
+    """On SQLite the write transaction holds the database's one write lock, which every save
+    waits for: the start's reading and drawing happen before it, and it only inserts."""
+    from sqlalchemy import event
+
+    from tests.conftest import Client
+    from trainer.core.db import _write_intent
+
+    client = Client(app.test_client())
+    assert client.login("RACE0", "race-pass-1").status_code == 302
+    log: list[str] = []
+    with app.app_context():
+        engine = db.engine
+    listeners = {
+        "begin": lambda _conn: log.append("<begin write>" if _write_intent.get() else "<begin>"),
+        "commit": lambda _conn: log.append("<commit>"),
+        "rollback": lambda _conn: log.append("<rollback>"),
+        "before_cursor_execute": lambda _c, _cur, statement, *_a: log.append(statement),
+    }
+    csrf = client.csrf()
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        response = client.raw.post(f"/quizzes/{committed['quiz']}/start",
+                                   data={"csrf_token": csrf})
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
+    assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
+
+    transactions, current = [], []
+    for entry in log:
+        if entry.startswith("<begin"):
+            current = [entry]
+        elif entry in ("<commit>", "<rollback>"):
+            transactions.append((current, entry))
+        else:
+            current.append(" ".join(entry.split()))
+    writing = [(statements, end) for statements, end in transactions
+               if any(s.startswith("INSERT INTO attempts ") for s in statements)]
+    assert len(writing) == 1
+    statements, end = writing[0]
+    assert end == "<commit>"
+    reads = [s for s in statements if s.startswith("SELECT")]
+    assert reads == [], reads   # no draw, no snapshot, no person or quiz reloaded inside
+    assert any(s.startswith("INSERT INTO audit_events") for s in statements)
+    assert statements[0] == "<begin write>"   # on SQLite: BEGIN IMMEDIATE, the write lock
+    # …and the drawing did happen, before it, in a transaction that wrote nothing.
+    assert any("FROM questions" in s for before, _end in transactions[:transactions.index(
+        writing[0])] for s in before)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from trainer.accounts.models import StaffMember
 from trainer.banks.models import Category, QuestionBank
 from trainer.banks.formats.base import parse_category_path
-from trainer.core.db import db
+from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.permissions import (
     checks_login_in_query,
@@ -91,20 +91,35 @@ def start_page(quiz_id: int):
 
 @bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
 @signed_in
+@without_write_lock
 def start(quiz_id: int):
     quiz = _quiz(quiz_id, services.QUIZ_TO_TAKE)
     if not ActionForm().validate_on_submit():
         abort(400)
+    now = utcnow()
     try:
-        attempt = services.start_attempt(current_user, quiz, now=utcnow(), grace_s=grace())
+        prepared = services.prepare_start(current_user, quiz, now=now, grace_s=grace())
+        if isinstance(prepared, Attempt):
+            attempt_id = prepared.id  # resumed: nothing to write
+        else:
+            # The reads end here; the writes get a transaction of their own, which on SQLite
+            # holds the write lock only for them (a start rush queued every save behind whole
+            # starts: bench/exam_day.py).
+            db.session.rollback()
+            with write_intent():
+                if prepared is services.OVERDUE_IN_PROGRESS:  # finalise it, then start anew
+                    attempt = services.start_attempt(current_user, quiz, now=now,
+                                                     grace_s=grace())
+                else:
+                    attempt = services.begin_prepared(prepared, now=now)
+                attempt_id = attempt.id  # (read before the commit expires it: no reload)
+                db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         if exc.status_code == 403:
             raise
         flash(exc.translated(), "warning")
-        return redirect(url_for("quizzes.start_page", quiz_id=quiz.id))
-    attempt_id = attempt.id  # (read before the commit expires it: no query to reload it)
-    db.session.commit()
+        return redirect(url_for("quizzes.start_page", quiz_id=quiz_id))
     return redirect(url_for("quizzes.take", attempt_id=attempt_id))
 
 

@@ -324,9 +324,9 @@ def _in_progress_among(attempts: list[Attempt]) -> Attempt | None:
     return next((a for a in attempts if a.state == "in_progress"), None)
 
 
-def in_progress(person_id: int, quiz: Quiz) -> Attempt | None:
+def in_progress(person_id: int, quiz_id: int) -> Attempt | None:
     return db.session.scalar(select(Attempt).where(
-        Attempt.quiz_id == quiz.id, Attempt.staff_id == person_id,
+        Attempt.quiz_id == quiz_id, Attempt.staff_id == person_id,
         Attempt.state == "in_progress"))
 
 
@@ -451,18 +451,39 @@ def _insert_attempt(values: dict[str, Any]) -> Attempt | None:
     return db.session.scalars(statement.returning(Attempt)).one_or_none()
 
 
-def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
+@dataclass
+class PreparedStart:
+    """A new attempt as `prepare_start` decided it from reads alone; `begin_prepared` writes it."""
+
+    quiz_id: int
+    staff_id: int
+    enrolment_id: int | None
+    number: int
+    deadline_at: datetime
+    max_score: Decimal
+    items: list[dict[str, Any]]   # the rows of attempt_items, without attempt_id
+
+
+# An attempt in progress whose deadline and grace have passed: finalising it is a write, so
+# `prepare_start` leaves it to `start_attempt`.
+OVERDUE_IN_PROGRESS: Any = object()
+
+
+def prepare_start(person: StaffMember, quiz: Quiz, *, now: datetime,
                   enrolment_id: int | None = None, authorised: bool = False,
-                  grace_s: int = DEFAULT_GRACE_S, rng: random.Random | None = None) -> Attempt:
-    """Start an attempt, or return the one in progress (a reload, a new login, another device
-    resume it with the clock still running)."""
+                  grace_s: int = DEFAULT_GRACE_S,
+                  rng: random.Random | None = None) -> Attempt | PreparedStart | Any:
+    """Everything starting an attempt reads and decides, and nothing it writes: the attempt in
+    progress to resume, OVERDUE_IN_PROGRESS, or the new attempt drawn and snapshotted. (The start
+    route writes it in a transaction of its own: on SQLite that holds the write lock for the
+    inserts alone, not for the reading and drawing, the larger part; bench/exam_day.py.)"""
     if not (authorised or is_assigned(person, quiz)):
         raise Forbidden("This quiz is not assigned to you.")
     attempts = attempts_of(person.id, quiz)
     existing = _in_progress_among(attempts)
     if existing is not None:
-        if not finalize_if_overdue(existing, now=now, grace_s=grace_s):
-            return existing
+        return OVERDUE_IN_PROGRESS if rules.is_overdue(existing.deadline_at, now, grace_s) \
+            else existing
     info = start_info(person, quiz, now=now, enrolment_id=enrolment_id, resume=None,
                       attempts=attempts)
     if info.reason:
@@ -473,36 +494,62 @@ def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
         rng.shuffle(drawn)
     sources = _snapshot_sources([d.question_id for d in drawn])
     override = info.override
-    number = 1 + max((a.number for a in attempts), default=0)
-    attempt = _insert_attempt(dict(
-        quiz_id=quiz.id, staff_id=person.id, enrolment_id=enrolment_id, number=number,
-        state="in_progress", started_at=now,
-        deadline_at=rules.deadline_for(now, quiz.time_limit_s,
-                                       override.extra_time_s if override else 0,
-                                       info.close_at),
-        max_score=sum((d.points for d in drawn), Decimal(0))))
-    if attempt is None:
-        existing = in_progress(person.id, quiz)
-        if existing is None:  # pragma: no cover - the conflicting attempt was finished meanwhile
-            raise DomainError("The attempt could not be started. Please try again.")
-        return existing
     items = []
     for position, d in enumerate(drawn):
         question, choices = sources[d.question_id]
         keep = [c[3] for c in choices]
         items.append(dict(
-            attempt_id=attempt.id, position=position, question_id=d.question_id,
+            position=position, question_id=d.question_id,
             lineage_id=d.lineage_id, snapshot=_snapshot(question, choices, d.points),
             # True/false keeps 正确 before 错误: shuffling two fixed words only confuses.
             choice_order=drawing.choice_order(len(keep), keep, quiz.shuffle_choices
                                               and question.qtype != "truefalse", rng),
             selected=[], version=0, saved_at=None, locked=False, mark=None,
             max_mark=d.points))
+    return PreparedStart(
+        quiz_id=quiz.id, staff_id=person.id, enrolment_id=enrolment_id,
+        number=1 + max((a.number for a in attempts), default=0),
+        deadline_at=rules.deadline_for(now, quiz.time_limit_s,
+                                       override.extra_time_s if override else 0,
+                                       info.close_at),
+        max_score=sum((d.points for d in drawn), Decimal(0)), items=items)
+
+
+def begin_prepared(prepared: PreparedStart, *, now: datetime) -> Attempt:
+    """Write a prepared attempt, or return the one in progress when another tab or device
+    started one since it was prepared (the one-in-progress index decides)."""
+    attempt = _insert_attempt(dict(
+        quiz_id=prepared.quiz_id, staff_id=prepared.staff_id,
+        enrolment_id=prepared.enrolment_id, number=prepared.number, state="in_progress",
+        started_at=now, deadline_at=prepared.deadline_at, max_score=prepared.max_score))
+    if attempt is None:
+        existing = in_progress(prepared.staff_id, prepared.quiz_id)
+        if existing is None:  # pragma: no cover - the conflicting attempt was finished meanwhile
+            raise DomainError("The attempt could not be started. Please try again.")
+        return existing
     # One statement for the items (COPY on PostgreSQL); the attempt loads them when asked.
-    bulk_insert(AttemptItem.__table__, items)
-    record_event(person.id, "attempt.started", "attempt", attempt.id, now=now,
-                 details={"quiz": quiz.id, "number": number, "enrolment": enrolment_id})
+    bulk_insert(AttemptItem.__table__, [{**item, "attempt_id": attempt.id}
+                                        for item in prepared.items])
+    record_event(prepared.staff_id, "attempt.started", "attempt", attempt.id, now=now,
+                 details={"quiz": prepared.quiz_id, "number": prepared.number,
+                          "enrolment": prepared.enrolment_id})
     return attempt
+
+
+def start_attempt(person: StaffMember, quiz: Quiz, *, now: datetime,
+                  enrolment_id: int | None = None, authorised: bool = False,
+                  grace_s: int = DEFAULT_GRACE_S, rng: random.Random | None = None) -> Attempt:
+    """Start an attempt, or return the one in progress (a reload, a new login, another device
+    resume it with the clock still running), in the caller's transaction."""
+    options = dict(now=now, enrolment_id=enrolment_id, authorised=authorised, grace_s=grace_s,
+                   rng=rng)
+    prepared = prepare_start(person, quiz, **options)
+    if prepared is OVERDUE_IN_PROGRESS:
+        finalize_if_overdue(in_progress(person.id, quiz.id), now=now, grace_s=grace_s)
+        prepared = prepare_start(person, quiz, **options)
+    if isinstance(prepared, Attempt):
+        return prepared
+    return begin_prepared(prepared, now=now)
 
 
 # -- answering ----------------------------------------------------------------------------------
@@ -886,7 +933,7 @@ def start_mistakes_practice(person: StaffMember, *, now: datetime,
     quiz = db.session.scalar(select(Quiz).where(Quiz.personal_for_id == person.id))
     settings = QuizSettings(title="练习错题", mode="practice", attempts_allowed=None,
                             shuffle_questions=True, shuffle_choices=True, review_what="full")
-    existing = in_progress(person.id, quiz) if quiz else None
+    existing = in_progress(person.id, quiz.id) if quiz else None
     if existing is not None:
         submit_attempt(person, existing, now=now)
     quiz = save_quiz(None, quiz, settings, fixed=[(e.lineage_id, Decimal(1)) for e, _ in entries],
