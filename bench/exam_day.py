@@ -60,6 +60,11 @@ PORT = 8765
 # waiting behind sign-ins for a free worker: autosave p99 0.5–1.2 s during the start minute.
 FRONT_WORKERS = 8
 EXAM_WORKERS = 4
+# The front pool runs at a lower CPU priority (nice 10): when the start minute asks for more CPU
+# than the machine has, the sign-ins wait, not the answers. Without it (2026-11-23, a slow
+# moment of this machine) the exam pool's queue grew as the front pool's did: question page p95
+# 11.9 s, autosave p99 3.4 s on PostgreSQL.
+FRONT_NICE = 10
 THREADS = 1
 
 SERVER_CORE, GENERATOR_CORE = "1", "0"
@@ -243,10 +248,12 @@ class Stack:
         pin = ["taskset", "-c", SERVER_CORE] if pinned else []
         self.processes: list[subprocess.Popen] = []
         with open(workdir / "server.log", "a") as log:
-            for pool, workers in (("front", front), ("exam", exam)):
+            for pool, workers, nice in (("front", front, FRONT_NICE), ("exam", exam, 0)):
                 self.sockets[pool].unlink(missing_ok=True)
+                niced = ["nice", "-n", str(nice)] if nice else []
                 self.processes.append(subprocess.Popen(
-                    [*pin, *gunicorn_command(workers, threads, f"unix:{self.sockets[pool]}")],
+                    [*pin, *niced,
+                     *gunicorn_command(workers, threads, f"unix:{self.sockets[pool]}")],
                     env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
             (self.run / "site.conf").write_text(render_nginx_site(
                 f"unix:{self.sockets['front']}", f"unix:{self.sockets['exam']}",
@@ -285,7 +292,7 @@ class Stack:
             return " ".join([Path(command[0]).name, *command[1:]])
 
         return (f"nginx (deploy/nginx-site.conf): /attempts/… → `{pool(self.exam, 'exam')}`, "
-                f"the rest → `{pool(self.front, 'front')}`")
+                f"the rest → `nice -n {FRONT_NICE} {pool(self.front, 'front')}`")
 
     def stop(self) -> None:
         for process in reversed(self.processes):   # nginx first, then the pools
