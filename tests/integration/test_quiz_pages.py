@@ -121,6 +121,24 @@ def test_late_save_is_refused_and_the_attempt_finalised(client, users, bank, db_
     assert client.get(f"/attempts/{attempt_id}").headers["Location"].endswith("/result")
 
 
+def test_starting_again_after_an_unswept_deadline_finalises_the_old_attempt_first(
+        client, users, bank, db_session):
+    """The start's overdue path: the attempt in progress ran out (deadline + grace) before the
+    sweep came; starting again expires it and opens a new one, in the route's write transaction."""
+    quiz = make_quiz(bank, users["trainer"], count=2, time_limit_s=60, title="重来")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    first = start(client, quiz)
+    db_session.get(Attempt, first).deadline_at = utcnow() - timedelta(seconds=31)
+    db_session.commit()
+    second = start(client, quiz)
+    assert second != first
+    db_session.expire_all()
+    assert db_session.get(Attempt, first).state == "expired"
+    assert db_session.get(Attempt, second).state == "in_progress"
+    assert len(db_session.get(Attempt, second).items) == 2
+
+
 def test_another_learners_attempt_is_refused_everywhere(client, another_client, users, quiz):
     client.login(users["learner"].employee_no)
     attempt_id = start(client, quiz)
