@@ -67,9 +67,16 @@ def _on_quitting(environment, **_kw):
                    "finished_candidates": _done}, out)
 
 
-def _choices(page: str, position: int) -> list[int]:
-    return sorted({int(v) for v in re.findall(rf'name="q{position}" id="q{position}c\d+" '
-                                               rf'value="(\d+)"', page)})
+CHOICE_RE = re.compile(r'name="q(\d+)" id="q\1c\d+" value="(\d+)"')
+
+
+def _choices(page: str) -> dict[int, list[int]]:
+    """Each question's choices (shown positions), from one pass over the page: a pass per
+    question cost the generator 30 scans of the page per candidate."""
+    found: dict[int, set[int]] = {}
+    for position, value in CHOICE_RE.findall(page):
+        found.setdefault(int(position), set()).add(int(value))
+    return {position: sorted(values) for position, values in found.items()}
 
 
 class Candidate(FastHttpUser):
@@ -165,7 +172,8 @@ class Candidate(FastHttpUser):
         deadline = loaded + int(SECONDS_RE.search(page).group(1))
         record["deadline_local"] = deadline
         csrf = CSRF_RE.search(page).group(1)
-        items = {int(p): {"version": int(v), "qtype": t, "choices": _choices(page, int(p)),
+        choices = _choices(page)
+        items = {int(p): {"version": int(v), "qtype": t, "choices": choices.get(int(p), []),
                           "selected": None}
                  for p, v, t in FIELDSET_RE.findall(page)}
         if len(items) != CONFIG["questions"]:
