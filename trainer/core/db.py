@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -231,10 +231,8 @@ def configure_engine(engine: Engine, busy_timeout_s: int) -> None:
             queue.release(id(dbapi_connection))
 
 
-def _copy_value(value: Any) -> Any:
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+def _json_text(value: Any) -> Any:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
 def reserve_ids(table: Any, count: int) -> list[int] | None:
@@ -258,9 +256,13 @@ def bulk_insert(table: Any, rows: list[dict[str, Any]]) -> None:
     if connection.dialect.name == "postgresql":
         columns = list(rows[0])
         names = ", ".join(f'"{c}"' for c in columns)
+        # JSON columns are found once, from the table, not per value (a start's 30 items were
+        # 360 type checks).
+        as_json = [isinstance(table.c[c].type, JSON) for c in columns]
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
-                copy.write_row([_copy_value(row[c]) for c in columns])
+                copy.write_row([_json_text(row[c]) if j else row[c]
+                                for c, j in zip(columns, as_json)])
         return
     connection.execute(table.insert(), rows)
