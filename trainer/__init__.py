@@ -63,7 +63,8 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     _import_models()
     with app.app_context():
-        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_S"])
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT_S"],
+                         app.config["SQLITE_WRITER_NICENESS"])
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -25,6 +25,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _niceness_or_none(value: str) -> int | None:
+    """A niceness (-20 … 19) from the environment, or None for "off" (or nothing)."""
+    value = value.strip().lower()
+    if value in ("", "off", "none"):
+        return None
+    return max(-20, min(int(value), 19))
+
+
 def normalise_database_url(url: str) -> str:
     """Map a plain postgresql:// URL to the psycopg 3 driver SQLAlchemy should use."""
     for prefix in ("postgres://", "postgresql://"):
@@ -100,6 +108,10 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
         "TRUSTED_PROXIES": int(os.environ.get("TRAINER_TRUSTED_PROXIES", "0")),
         "SQLITE_BUSY_TIMEOUT_S": 30,
+        # A process running nicer than this holds SQLite's write lock at this niceness (core.db.
+        # WriterQueue: the front pool runs at nice 10); "off" leaves the niceness alone.
+        "SQLITE_WRITER_NICENESS": _niceness_or_none(
+            os.environ.get("TRAINER_SQLITE_WRITER_NICENESS", "0")),
         # Compiled templates, shared by the worker processes (core.templates); "" turns it off.
         "TEMPLATE_CACHE_DIR": os.environ.get("TRAINER_TEMPLATE_CACHE_DIR",
                                              str(instance_path / "template-cache")),

@@ -3,8 +3,12 @@ waits for the turn and gets it as soon as it is released; a thread never waits f
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 import threading
 import time
+
+import pytest
 
 from trainer.core.db import WriterQueue
 
@@ -147,3 +151,87 @@ def test_an_engines_write_transactions_hold_the_turn_until_they_end(tmp_path):
         assert conn.execute(text("SELECT count(*) FROM t")).scalar() == 1
         assert _turn_is_free(lock)
     engine.dispose()
+
+
+def _in_a_thread(function):
+    """Run `function` on a thread of its own (niceness is per thread on Linux) and return what it
+    returned, or raise what it raised."""
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = function()
+        except BaseException as exc:  # pragma: no cover - reported below
+            out["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
+def _niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                    reason="per-thread niceness, lowered again only with privileges")
+def test_a_niced_writer_holds_the_turn_at_the_ceiling_and_returns_to_its_niceness(tmp_path):
+    queue = WriterQueue(str(tmp_path / "db-writers.lock"), 5, holder_niceness=0)
+
+    def niced_writer():
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        queue.acquire(1)
+        holding = _niceness()
+        queue.acquire(2)      # a second connection of the holder: no change
+        queue.release(1)
+        still = _niceness()
+        queue.release(2)      # the turn ends here
+        return holding, still, _niceness()
+
+    assert _in_a_thread(niced_writer) == (0, 0, 10)
+
+    def plain_writer():      # already at the ceiling: left alone
+        queue.acquire(1)
+        holding = _niceness()
+        queue.release(1)
+        return holding, _niceness()
+
+    assert _in_a_thread(plain_writer) == (0, 0)
+
+
+def test_without_permission_the_turn_is_held_at_the_process_niceness(tmp_path, monkeypatch):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread niceness is Linux's")
+    queue = WriterQueue(str(tmp_path / "db-writers.lock"), 5, holder_niceness=0)
+    monkeypatch.setattr(os, "getpriority", lambda *_a: 10)
+    refused = []
+
+    def setpriority(*args):
+        refused.append(args)
+        raise PermissionError("not allowed")
+
+    monkeypatch.setattr(os, "setpriority", setpriority)
+    queue.acquire(1)
+    queue.release(1)
+    assert len(refused) == 1 and queue.holder_niceness is None
+    queue.acquire(1)          # no second attempt
+    queue.release(1)
+    assert len(refused) == 1
+    # …and the queue still serialises writers.
+    queue.acquire(1)
+    assert queue._owner == threading.get_ident()
+    queue.release(1)
+    assert queue._owner is None
+
+
+def test_the_writer_niceness_setting(monkeypatch, tmp_path):
+    from trainer.config import build_config
+
+    monkeypatch.delenv("TRAINER_SQLITE_WRITER_NICENESS", raising=False)
+    assert build_config(tmp_path)["SQLITE_WRITER_NICENESS"] == 0
+    for value, expected in (("off", None), ("", None), (" 5 ", 5), ("-30", -20), ("40", 19)):
+        monkeypatch.setenv("TRAINER_SQLITE_WRITER_NICENESS", value)
+        assert build_config(tmp_path)["SQLITE_WRITER_NICENESS"] == expected
