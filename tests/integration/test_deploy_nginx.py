@@ -117,3 +117,18 @@ def test_static_files_come_from_disk_not_from_the_app(stack):
     assert r.status_code == 200
     assert r.content == (ROOT / "static" / "js" / "quiz.js").read_bytes()
     assert "javascript" in r.headers["Content-Type"]
+
+
+def test_the_readmes_sed_line_renders_the_site_as_the_benchmark_does():
+    """The README's Production block fills the placeholders with sed; run that very command and
+    compare with what the benchmark (and the test above) gives nginx."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("sed -e 's|@FRONT@|")
+    command = readme[start:readme.index("\n", readme.index("> /etc/nginx/", start))]
+    command = command[:command.index("> /etc/nginx/")].replace("\\\n", " ")
+    rendered = subprocess.run(["bash", "-c", command], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+    assert "@" not in "".join(line for line in rendered.splitlines()
+                              if not line.lstrip().startswith("#"))
+    assert rendered == render_nginx_site("unix:/run/trainer/front.sock",
+                                         "unix:/run/trainer/exam.sock", "443 ssl")
