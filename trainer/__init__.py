@@ -34,12 +34,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from trainer.core.errors import register_error_handlers
     from trainer.core.i18n import install_template_helpers
     from trainer.core.permissions import install_access_check
-    from trainer.core.templates import install_bytecode_cache
+    from trainer.core.templates import install_asset_tags, install_bytecode_cache
 
     install_access_check(app)
     register_error_handlers(app)
     install_template_helpers(app)
     install_bytecode_cache(app)
+    install_asset_tags(app)
 
     # WSGI layers, innermost first: the autosave's lean path, then the proxy headers.
     from trainer.quizzes.fastsave import install as install_fast_save

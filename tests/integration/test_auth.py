@@ -171,3 +171,22 @@ def test_language_switch_is_remembered(client, users, db_session):
     assert "My training" in client.get("/me").get_data(as_text=True)
     db_session.expire_all()
     assert db_session.get(StaffMember, users["learner"].id).locale == "en"
+
+
+def test_each_role_sees_its_own_entries_in_the_navigation_bar(client, users):
+    entries = {"/my", "/quizzes", "/mistakes", "/banks/", "/quizzes/manage", "/tracks", "/staff",
+               "/training/assign", "/training/settings"}
+    seen = {"learner": {"/my", "/quizzes", "/mistakes"},
+            "trainer": {"/banks/", "/quizzes/manage", "/tracks"},
+            "hr": {"/tracks", "/staff", "/training/assign", "/training/settings"}}
+    for role, links in seen.items():
+        client.login(users[role].employee_no)
+        page = client.get("/me").get_data(as_text=True)
+        bar = page[page.index('<ul class="navbar-nav'):page.index("</ul>")]
+        shown = set(re.findall(r'class="nav-link[^"]*" href="([^"]+)"', bar))
+        assert shown & entries == links, role
+        client.post("/logout")
+    # Signed out, the bar has no entries at all; the page links the stylesheets once each.
+    page = client.get("/login").get_data(as_text=True)
+    assert "nav-link" not in page
+    assert page.count("bootstrap.min.css") == 1 and page.count("bootstrap.min.js") == 1

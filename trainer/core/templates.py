@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from jinja2 import FileSystemBytecodeCache
+from markupsafe import Markup
 
 TEMPLATE_EXTENSIONS = ("html", "txt")
 
@@ -33,3 +34,19 @@ def compile_templates(app: Flask) -> int:
     for name in names:
         app.jinja_env.get_template(name)
     return len(names)
+
+
+def install_asset_tags(app: Flask) -> None:
+    """`bootstrap_assets("css" | "js")`: Bootstrap-Flask's tags, built once per script root (they
+    are the same on every page; building them through url_for cost every page ~0.2 ms)."""
+    tags: dict[tuple[str, str], Markup] = {}
+
+    def bootstrap_assets(kind: str) -> Markup:
+        key = (request.script_root, kind)
+        tag = tags.get(key)
+        if tag is None:
+            bootstrap = app.extensions["bootstrap"]
+            tag = tags[key] = bootstrap.load_css() if kind == "css" else bootstrap.load_js()
+        return tag
+
+    app.jinja_env.globals["bootstrap_assets"] = bootstrap_assets
