@@ -102,6 +102,13 @@ def engine_options(url: str, busy_timeout_s: int) -> dict[str, Any]:
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
 
 
+def _set_niceness(thread: int, niceness: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, niceness)
+    except OSError:  # pragma: no cover - raising a niceness back is always allowed
+        pass
+
+
 class WriterQueue:
     """Writers of one SQLite database take turns on an flock of a file beside it.
 
@@ -168,26 +175,20 @@ class WriterQueue:
         except OSError:  # not allowed: hold the turn at this niceness, and stop trying
             self.holder_niceness = None
 
-    def _restore_priority(self) -> None:
-        thread, niceness = self._restore
-        self._restore = None
-        try:
-            os.setpriority(os.PRIO_PROCESS, thread, niceness)
-        except OSError:  # pragma: no cover - raising a niceness is always allowed
-            pass
-
     def release(self, holder: int) -> None:
         if holder not in self._holders:
             return
         self._holders.discard(holder)
         if not self._holders:
             self._owner = None
+            # Taken before the turn is handed on: the next holder may raise its own priority.
+            restore, self._restore = self._restore, None
             try:
                 fcntl.flock(self._file(), fcntl.LOCK_UN)
             finally:
                 self._threads.release()
-                if self._restore is not None:
-                    self._restore_priority()
+                if restore is not None:
+                    _set_niceness(*restore)
 
 
 def configure_engine(engine: Engine, busy_timeout_s: int,

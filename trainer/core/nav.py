@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import Flask
 from flask_login import current_user
 
+from trainer.core.permissions import has_any_role
 
 
 @dataclass(frozen=True)
@@ -47,14 +48,9 @@ def install_nav(app: Flask) -> None:
     @app.context_processor
     def _nav():
         def nav_items() -> list[NavItem]:
-            # Every page draws the bar: the person's roles are read once, not once per entry.
-            user = current_user._get_current_object()
-            if not getattr(user, "is_authenticated", False):
-                return []
-            roles = user.role_names
-            return [i for i in sorted(app.extensions.get("trainer.nav", []),
-                                      key=lambda i: i.order)
-                    if not roles.isdisjoint(i.roles)]
+            user = current_user._get_current_object()  # (the proxy resolved once per bar)
+            items = sorted(app.extensions.get("trainer.nav", []), key=lambda i: i.order)
+            return [i for i in items if has_any_role(user, i.roles)]
 
         def staff_panels(staff) -> list:
             return [render(staff) for render in app.extensions.get("trainer.staff_panels", [])]

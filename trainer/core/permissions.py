@@ -76,9 +76,10 @@ def login_checked_in_query(app: Flask) -> bool:
 
 
 def has_any_role(user: Any, roles: tuple[str, ...] | list[str]) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(
-        user.has_role(r) for r in roles
-    )
+    # The person's roles are read once (has_role per role rebuilt the set each time; the
+    # navigation bar asks this for every entry on every page).
+    return bool(getattr(user, "is_authenticated", False)) and \
+        not user.role_names.isdisjoint(roles)
 
 
 def declared_access(app: Flask, endpoint: str | None) -> tuple[str, ...] | None:
