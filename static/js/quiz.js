@@ -138,8 +138,7 @@
     showStatus();
   }
 
-  form.addEventListener("change", function (event) {
-    var fs = event.target.closest("fieldset[data-position]");
+  function noteChange(fs) {
     if (!fs || fs.dataset.locked) { return; }
     var position = parseInt(fs.dataset.position, 10);
     var base = local[position] && local[position].pending ? local[position].version
@@ -149,6 +148,9 @@
     showStatus();
     clearTimeout(timers[position]);
     timers[position] = setTimeout(function () { save(position); }, DEBOUNCE_MS);
+  }
+  form.addEventListener("change", function (event) {
+    noteChange(event.target.closest("fieldset[data-position]"));
   });
 
   // Practice: lock an answer and show its feedback without leaving the page.
@@ -259,5 +261,14 @@
 
   if (root.dataset.secondsLeft !== undefined) { startClock(parseInt(root.dataset.secondsLeft, 10)); }
   showStatus();
+  // Ticks made before this script ran (a quick hand, a slow connection) fired no change event
+  // here: the inputs differ from what the server rendered, so they are saved like any change
+  // instead of being undone by the server's answers below.
+  Array.prototype.forEach.call(form.querySelectorAll("fieldset[data-position]"), function (fs) {
+    var inputs = fs.querySelectorAll("input[type=radio],input[type=checkbox]");
+    if (Array.prototype.some.call(inputs, function (i) { return i.checked !== i.defaultChecked; })) {
+      noteChange(fs);
+    }
+  });
   reconcile();
 })();

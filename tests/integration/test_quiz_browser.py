@@ -146,3 +146,31 @@ def test_taking_a_timed_quiz_in_chromium(app, live, browser):
         assert final.state == "submitted" and final.score is not None
         db.session.remove()
     context.close()
+
+
+def test_a_tick_made_before_the_script_ran_is_saved_not_undone(app, live, browser):
+    """A quick hand (or a slow connection) ticks an answer before quiz.js has run: no change
+    event reached the script, yet the answer is saved once it runs, not undone by the server's
+    state."""
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#employee_no", "WEB1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{base}/quizzes/{ids['quiz']}")
+    held = []
+    page.route("**/static/js/quiz.js", lambda route: held.append(route))
+    page.click("form[action$='/start'] button")
+    page.wait_for_selector("#q0c1")
+    page.wait_for_function("true")
+    assert held, "quiz.js was not requested"
+    page.check("#q0c1")                     # no script yet: only the browser knows
+    held[0].continue_()
+    page.wait_for_function(
+        "document.querySelector('fieldset[data-position=\"0\"]').dataset.version === '1'")
+    attempt = attempt_of(app, ids["learner"])
+    assert len(selected_in_db(app, attempt.id, 0)) == 1
+    assert page.is_checked("#q0c1")
+    context.close()
