@@ -109,6 +109,7 @@ def db_session(app) -> Iterator[scoped_session]:
     original = db.session
     db.session = session
     limiter.reset()
+    app.extensions["trainer.login_throttle"].counters.reset()
     try:
         yield session
     finally:

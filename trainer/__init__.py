@@ -82,6 +82,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
     login_manager.login_message = None
 
+    from trainer.accounts.throttle import install as install_login_throttle
+
+    install_login_throttle(app)
+
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic's autogenerate) sees every table."""

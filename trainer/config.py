@@ -7,13 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-# Failed-login limits. A whole call centre can sit behind one NAT address, so the per-address
-# limit counts only failures and is sized for hundreds of people mistyping at shift start; the
-# per-account limit is short so that nobody can lock a colleague out for long.
-LOGIN_FAILURES_PER_ACCOUNT = "10 per 10 minutes"
-LOGIN_FAILURES_PER_ADDRESS = "300 per 10 minutes"
-
-
 class ConfigError(RuntimeError):
     """Raised when the configuration cannot run safely (e.g. production without a secret key)."""
 
@@ -103,8 +96,6 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         "RATELIMIT_STRATEGY": "moving-window",
         "RATELIMIT_HEADERS_ENABLED": False,
         "RATELIMIT_KEY_PREFIX": os.environ.get("TRAINER_RATELIMIT_PREFIX", "trainer"),
-        "LOGIN_FAILURES_PER_ACCOUNT": LOGIN_FAILURES_PER_ACCOUNT,
-        "LOGIN_FAILURES_PER_ADDRESS": LOGIN_FAILURES_PER_ADDRESS,
         # Number of proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
         "TRUSTED_PROXIES": int(os.environ.get("TRAINER_TRUSTED_PROXIES", "0")),
         "SQLITE_BUSY_TIMEOUT_S": 30,

@@ -20,6 +20,8 @@ TRAINERS = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: 403, ADMIN: OK}
 LEARNING_STAFF = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: OK, ADMIN: OK}
 # Another learner's attempt: nobody but its owner (learner2, not a visitor here) may touch it.
 OWNER_ONLY = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: 403}
+# Another person's sign-in, through one's own devices page: as if it did not exist.
+NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 
 # (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
@@ -30,6 +32,9 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/logout", "POST"): SIGNED_IN,
     ("/language", "POST"): EVERYONE,
     ("/me", "GET"): SIGNED_IN,
+    ("/me/logins", "GET"): SIGNED_IN,
+    ("/me/logins/<int:login_id>/end", "POST"): NOT_ONES_OWN,
+    ("/me/logins/end-others", "POST"): SIGNED_IN,
     ("/password", "GET"): SIGNED_IN,
     ("/password", "POST"): SIGNED_IN,
     ("/banks/", "GET"): TRAINERS,
@@ -98,6 +103,8 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/staff/<int:staff_id>/reset-password", "POST"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/active", "POST"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/events", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/logins/end", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/logins/<int:login_id>/end", "POST"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/events/<int:event_id>/void", "POST"): STAFF_ADMIN,
     ("/staff/import", "GET"): STAFF_ADMIN,
     ("/staff/import", "POST"): STAFF_ADMIN,
@@ -176,8 +183,12 @@ def objects(users, db_session):
     enrolment = Enrolment(staff_id=target.id, track_id=track.id, reason="manual",
                           assigned_at=utcnow(), due_on=(utcnow() + timedelta(days=9)).date())
     db_session.add(enrolment)
+    from trainer.accounts.services import start_login
+
+    start_login(target, remember=False, lifetime=timedelta(hours=1), address="10.0.0.9",
+                user_agent="test", now=utcnow())
     db_session.commit()
-    return {"staff": target.id, "event": target.events[0].id, "bank": bank.id,
+    return {"login": target.login_id, "staff": target.id, "event": target.events[0].id, "bank": bank.id,
             "question": question.id, "quiz": quiz.id, "attempt": attempt.id,
             "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id}
 

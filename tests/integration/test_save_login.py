@@ -118,3 +118,53 @@ def test_a_plain_save_is_answered_by_the_lean_path_and_a_refusal_by_the_view(
     response = save(client, started, version=1)
     assert response.status_code in (401, 403)
     assert len(calls) == 2
+
+
+def test_an_accepted_save_is_one_statement_and_never_moves_last_seen(app, client, users,
+                                                                     started, db_session):
+    """Exam day's autosave checks the login row inside its UPDATE and writes only the answer."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from trainer.accounts.models import Login
+    from trainer.core.db import db
+
+    assert save(client, started).status_code == 200      # (remembers the choice orders)
+    csrf = client.csrf()
+    login = db_session.scalar(select(Login).where(Login.staff_id == users["learner"].id))
+    stale = utcnow() - timedelta(minutes=30)
+    login.last_seen_at = stale
+    db_session.commit()
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def log(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                                   json={"position": 0, "selected": [1], "version": 1})
+        assert response.status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    sql = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))]
+    assert len(sql) == 1 and sql[0].startswith("UPDATE attempt_items"), sql
+    assert "logins" in sql[0]
+    db_session.expire_all()
+    assert db_session.get(Login, login.id).last_seen_at == stale
+
+
+def test_an_ended_login_cannot_save(client, users, started, db_session):
+    csrf = client.csrf()
+    from trainer.accounts.models import Login
+
+    login = db_session.scalar(select(Login).where(Login.staff_id == users["learner"].id))
+    accounts.end_login(users["learner"], login, now=utcnow())
+    db_session.commit()
+    response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                               json={"position": 0, "selected": [0], "version": 0})
+    assert response.status_code == 401
+    assert first_item_selected(db_session, started) == []

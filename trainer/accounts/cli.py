@@ -33,3 +33,18 @@ def register_cli(app: Flask) -> None:
                 raise click.ClickException(exc.message % exc.params) from exc
             db.session.commit()
         click.echo(f"{employee_no}: one-time password {otp} (must be changed at first login)")
+
+    @app.cli.group("accounts")
+    def accounts() -> None:
+        """Sign-ins and their records."""
+
+    @accounts.command("prune")
+    def prune() -> None:
+        """Delete login records older than 180 days (cron, daily; idempotent)."""
+        from trainer.accounts.services import prune_logins
+        from trainer.core.db import db, write_intent
+
+        with write_intent():
+            count = prune_logins(now=utcnow())
+            db.session.commit()
+        click.echo(f"Login records deleted: {count}.")

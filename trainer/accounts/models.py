@@ -1,7 +1,9 @@
 """Staff members, their roles and their working-life history."""
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+import secrets
+from datetime import date, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
@@ -29,8 +31,6 @@ class StaffMember(UserMixin, db.Model):
     login_enabled: Mapped[bool] = mapped_column(default=True)
     # Derived from the staff events (accounts.rules.derive_status); kept here for queries.
     status: Mapped[str] = mapped_column(String(16), default="active", index=True)
-    # Part of the login cookie's identity: rotating it signs the person out everywhere.
-    session_token: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -59,8 +59,16 @@ class StaffMember(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login: may this person sign in?
         return self.login_enabled and self.status != "left"
 
+    # The key of the login this request is signed in with (Login), set when the person signs in
+    # or is loaded from a cookie; Flask-Login keeps get_id() in the session and the remember
+    # cookie, so each cookie names its own login and ending that login refuses the cookie.
+    # (Plain class attributes, not mapped: set per request.)
+    login_key = None
+    login_id = None
+    login_last_seen = None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        return f"{self.id}:{self.login_key}"
 
     def __repr__(self) -> str:
         return f"<StaffMember {self.employee_no}>"
@@ -105,3 +113,48 @@ class StaffEvent(db.Model):
         CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind_valid"),
         Index("ix_staff_events_staff_date", "staff_id", "occurred_on"),
     )
+
+
+def login_key_hash(key: str) -> str:
+    """What the database keeps of a login's key: its SHA-256, so the table alone cannot sign in."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Login(db.Model):
+    """One sign-in: its cookies carry its key. Ending it (sign-out, a device ended, a password
+    changed or reset, the account deactivated) refuses those cookies wherever they went."""
+
+    __tablename__ = "logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"),
+                                          index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    expires_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+    ended_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL"))
+
+    __table_args__ = (
+        CheckConstraint("end_reason IN ('signed_out', 'ended', 'password_changed', "
+                        "'password_reset', 'deactivated')", name="end_reason_valid"),
+    )
+
+    @classmethod
+    def new(cls, staff_id: int, *, now: datetime, remember: bool, lifetime: timedelta,
+            address: str, user_agent: str) -> tuple[Login, str]:
+        """A login and its key (the key goes to the cookies; only its hash is stored)."""
+        key = secrets.token_urlsafe(24)
+        login = cls(staff_id=staff_id, key_hash=login_key_hash(key), remember=remember,
+                    created_at=now, expires_at=now + lifetime, last_seen_at=now,
+                    address=address[:45], user_agent=user_agent[:255])
+        return login, key
+
+    def is_open(self, now: datetime) -> bool:
+        return self.ended_at is None and self.expires_at > now

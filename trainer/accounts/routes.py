@@ -9,6 +9,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -32,7 +33,9 @@ from trainer.accounts.forms import (
 )
 from trainer.accounts.models import StaffEvent, StaffMember
 from trainer.accounts.staff_import import template_csv
-from trainer.core.db import db, without_write_lock
+from trainer.accounts.rules import describe_browser
+from trainer.accounts.throttle import throttle_of
+from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.nav import home_endpoint
 from trainer.core.permissions import (
@@ -42,19 +45,10 @@ from trainer.core.permissions import (
     signed_in,
 )
 from trainer.core.timeutil import local_date, utcnow
-from trainer.extensions import limiter
 
 bp = Blueprint("accounts", __name__)
 
 PAGE_SIZE = 50
-
-
-def _login_failed(response: Response) -> bool:
-    return response.status_code == 401
-
-
-def _account_key() -> str:
-    return "account:" + (request.form.get("employee_no") or "").strip().lower()
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -93,40 +87,166 @@ _ALLOWED_BEFORE_PASSWORD_CHANGE = {"accounts.change_password", "accounts.logout"
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @without_write_lock
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"], key_func=_account_key,
-               methods=["POST"], deduct_when=_login_failed, scope="login-account")
-@limiter.limit(lambda: current_app.config["LOGIN_FAILURES_PER_ADDRESS"], methods=["POST"],
-               deduct_when=_login_failed, scope="login-address")
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(home_url_for(current_user))
     form = LoginForm()
-    if form.validate_on_submit():
-        staff = services.authenticate(form.employee_no.data, form.password.data, now=utcnow())
-        if staff is not None:
-            locale = staff.locale
-            # Decided before the commit, which expires the person (reloading it cost a query).
-            target = url_for("accounts.change_password") if staff.must_change_password else \
-                _safe_next(request.args.get("next")) or home_url_for(staff)
-            # A fresh session: nothing from before the login survives into it.
-            session.clear()
-            login_user(staff, remember=form.remember.data)
-            session["locale"] = locale
-            db.session.commit()
-            return redirect(target)
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form)
+    now = utcnow()
+    throttle, address = throttle_of(current_app), request.remote_addr or ""
+    employee_no, password = form.employee_no.data, form.password.data
+    refusal = throttle.refused(address, employee_no, password, now.timestamp())
+    if refusal is not None:
+        return _too_many_failures(form, refusal)
+    # The password check reads only; its transaction stays deferred (SQLite) while Argon2id works.
+    staff = services.authenticate(employee_no, password, now=now)
+    if staff is None:
         db.session.rollback()
+        refusal = throttle.failed(address, employee_no, password, now.timestamp())
+        if refusal is not None:
+            if refusal.audit is not None:
+                with write_intent():
+                    services.record_sign_in_alarm(*refusal.audit, now=now)
+                    db.session.commit()
+            return _too_many_failures(form, refusal)
         flash(_("Wrong employee number or password."), "danger")
         return render_template("accounts/login.html", form=form), 401
-    return render_template("accounts/login.html", form=form)
+    throttle.succeeded(address, employee_no)
+    # Decided before the read transaction ends (it expires the person).
+    target = url_for("accounts.change_password") if staff.must_change_password else \
+        _safe_next(request.args.get("next")) or home_url_for(staff)
+    remember = bool(form.remember.data)
+    rehash = services.needs_new_hash(staff)
+    db.session.expunge(staff)
+    db.session.rollback()
+    with write_intent():
+        if rehash:
+            services.store_new_hash(staff.id, password)
+        # A fresh session: nothing from before the login survives into it.
+        session.clear()
+        _sign_in_this_browser(staff, remember, now)
+    session["locale"] = staff.locale
+    return redirect(target)
+
+
+def _sign_in_this_browser(person: StaffMember, remember: bool, now) -> None:
+    """Record a login for this browser, commit it, and give the browser its cookies."""
+    config = current_app.config
+    lifetime = config["REMEMBER_COOKIE_DURATION"] if remember else \
+        config["PERMANENT_SESSION_LIFETIME"]
+    services.start_login(person, remember=remember, lifetime=lifetime,
+                         address=request.remote_addr or "",
+                         user_agent=request.user_agent.string, now=now)
+    db.session.commit()
+    login_user(person, remember=remember)
+
+
+def _too_many_failures(form: LoginForm, refusal) -> Response:
+    flash(_("Too many failed sign-ins. Try again in %(seconds)d seconds, or ask HR to reset "
+            "your password.", seconds=refusal.retry_after_s), "danger")
+    response = current_app.make_response(
+        (render_template("accounts/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(refusal.retry_after_s)
+    return response
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    logout_user()
+    services.end_login(current_user, services.own_login(current_user, current_user.login_id),
+                       reason="signed_out", now=utcnow())
+    db.session.commit()
+    # Cleared before Flask-Login's logout, which marks the remember cookie for deletion in the
+    # session (clearing after it wiped that mark and left the cookie signing the person in).
     session.clear()
+    logout_user()
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+def _remembered() -> bool:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
+@bp.after_app_request
+def _touch_login(response: Response) -> Response:
+    """Move the login's "last seen" at most every ten minutes, in a short write transaction of
+    its own after the view's work (routes commit before rendering; what is left would be rolled
+    back at the end of the request anyway). The autosave never loads the person, so never
+    touches it."""
+    person = g.get("_login_user")
+    now = utcnow()
+    if person is None or not getattr(person, "is_authenticated", False) or \
+            response.is_streamed or not services.needs_touch(person, now):
+        return response
+    db.session.rollback()
+    with write_intent():
+        services.touch_login(person.login_id, now=now)
+        db.session.commit()
+    person.login_last_seen = now
+    return response
+
+
+@bp.route("/me/logins")
+@signed_in
+def my_logins():
+    open_logins, ended = services.logins_of(current_user.id, now=utcnow())
+    return render_template("accounts/logins.html", open_logins=open_logins, ended=ended,
+                           current_id=current_user.login_id, confirm=ConfirmForm())
+
+
+@bp.route("/me/logins/<int:login_id>/end", methods=["POST"])
+@signed_in
+def end_my_login(login_id: int):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    login = services.own_login(current_user, login_id)
+    services.end_login(current_user, login, now=utcnow())
+    db.session.commit()
+    if login_id == current_user.login_id:
+        session.clear()
+        logout_user()
+        return redirect(url_for("accounts.login"))
+    flash(_("That device is signed out."), "success")
+    return redirect(url_for("accounts.my_logins"))
+
+
+@bp.route("/me/logins/end-others", methods=["POST"])
+@signed_in
+def end_my_other_logins():
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.end_logins(current_user, current_user, reason="ended", now=utcnow(),
+                        keep_id=current_user.login_id)
+    db.session.commit()
+    flash(_("Every other device is signed out."), "success")
+    return redirect(url_for("accounts.my_logins"))
+
+
+@bp.route("/staff/<int:staff_id>/logins/end", methods=["POST"])
+@roles_required("hr", "admin")
+def staff_end_logins(staff_id: int):
+    staff = _get_staff(staff_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = services.end_logins(current_user, staff, reason="ended", now=utcnow())
+    db.session.commit()
+    flash(_("%(name)s is signed out on %(count)d devices.", name=staff.name, count=count),
+          "success")
+    return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
+
+
+@bp.route("/staff/<int:staff_id>/logins/<int:login_id>/end", methods=["POST"])
+@roles_required("hr", "admin")
+def staff_end_login(staff_id: int, login_id: int):
+    login = services.own_login(_get_staff(staff_id), login_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.end_login(current_user, login, now=utcnow())
+    db.session.commit()
+    flash(_("That device is signed out."), "success")
+    return redirect(url_for("accounts.staff_detail", staff_id=staff_id))
 
 
 @bp.route("/language", methods=["POST"])
@@ -169,9 +289,9 @@ def change_password():
                 db.session.rollback()
                 flash(exc.translated(), "danger")
             else:
-                # The session token rotated: sign in again with it so this browser stays in.
-                login_user(current_user._get_current_object())
-                db.session.commit()
+                # Every login of the person ended: this browser signs in again, afresh.
+                _sign_in_this_browser(current_user._get_current_object(),
+                                      _remembered(), utcnow())
                 flash(_("Your password is changed."), "success")
                 return redirect(home_url_for(current_user))
     return render_template("accounts/change_password.html", form=form)
@@ -233,8 +353,10 @@ def staff_detail(staff_id: int):
     staff = _get_staff(staff_id)
     event_form = StaffEventForm()
     voided = {e.voids_event_id for e in staff.events if e.kind == "void"}
+    logins = services.logins_of(staff.id, now=utcnow())[0]
     return render_template("accounts/staff_detail.html", staff=staff, event_form=event_form,
-                           void_form=VoidEventForm(), confirm=ConfirmForm(), voided=voided)
+                           void_form=VoidEventForm(), confirm=ConfirmForm(), voided=voided,
+                           logins=logins)
 
 
 @bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
@@ -358,6 +480,10 @@ def staff_import_template():
 
 ROLE_LABELS = {"learner": _l("Learner"), "trainer": _l("Trainer"), "hr": _l("HR"),
                "admin": _l("Administrator")}
+LOGIN_END_LABELS = {"signed_out": _l("Signed out"), "ended": _l("Signed out remotely"),
+                    "password_changed": _l("Password changed"),
+                    "password_reset": _l("Password reset"),
+                    "deactivated": _l("Account deactivated")}
 EVENT_LABELS = {"hire": _l("Hired"), "leave_start": _l("Leave starts"),
                 "leave_return": _l("Back from leave"), "nomination": _l("Nominated"),
                 "position_change": _l("Position changed"), "leaving": _l("Left"),
@@ -367,6 +493,9 @@ EVENT_LABELS = {"hire": _l("Hired"), "leave_start": _l("Leave starts"),
 @bp.app_context_processor
 def _labels():
     return {"role_label": lambda r: ROLE_LABELS.get(r, r),
+            "browser_label": describe_browser,
+            "login_end_label": lambda login: LOGIN_END_LABELS.get(login.end_reason or "",
+                                                                  _l("Expired")),
             "event_label": lambda k: EVENT_LABELS.get(k, k)}
 
 

@@ -106,3 +106,20 @@ def password_problems(password: str, employee_no: str) -> list[str]:
 def one_time_password() -> str:
     """A password to hand over once; unambiguous characters so it can be read aloud."""
     return "".join(secrets.choice(_OTP_ALPHABET) for _ in range(10))
+
+
+# Browser and system names people recognise, most specific first (Edge and the WeChat browser
+# also say "Chrome"; Chrome also says "Safari").
+_BROWSERS = (("MicroMessenger", "WeChat"), ("DingTalk", "DingTalk"), ("Edg/", "Edge"),
+             ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"),
+             ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (("Windows", "Windows"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Android", "Android"), ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"),
+            ("Linux", "Linux"))
+
+
+def describe_browser(user_agent: str) -> str:
+    """A short "browser · system" for a person's list of signed-in devices ("" if unknown)."""
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
+    return " · ".join(p for p in (browser, system) if p)

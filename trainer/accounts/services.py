@@ -1,16 +1,15 @@
 """Staff accounts and the staff record. Services flush, never commit; routes commit once."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from trainer.accounts import rules
-from trainer.accounts.models import StaffEvent, StaffMember, StaffRole
+from trainer.accounts.models import Login, StaffEvent, StaffMember, StaffRole, login_key_hash
 from trainer.accounts.passwords import (
     burn_verification_time,
     hash_password,
@@ -21,10 +20,10 @@ from trainer.accounts.signals import staff_event_recorded
 from trainer.accounts.staff_import import RowError, StaffImport, parse_staff_table, read_table
 from trainer.core.audit import record_event
 from trainer.core.db import db
-from trainer.core.errors import DomainError, Forbidden
+from trainer.core.errors import DomainError, Forbidden, NotFound
 from trainer.core.permissions import ROLES
 from trainer.core.textfiles import DecodeError
-from trainer.core.timeutil import is_valid_timezone
+from trainer.core.timeutil import is_valid_timezone, utcnow
 
 PRIVILEGED_ROLES = {"admin", "hr"}
 
@@ -102,7 +101,7 @@ def create_staff(
         employee_no=employee_no, name=name.strip(), department=department.strip(),
         position=position.strip(), hire_date=hire_date, locale=locale, timezone=timezone,
         password_hash=hash_password(otp), must_change_password=password is None,
-        login_enabled=True, status="active", session_token=secrets.token_hex(16),
+        login_enabled=True, status="active",
         created_at=now, updated_at=now,
     )
     _set_roles(staff, roles)
@@ -163,7 +162,8 @@ def set_login_enabled(actor: StaffMember, staff: StaffMember, enabled: bool, *,
     if staff.login_enabled == enabled:
         return
     staff.login_enabled = enabled
-    staff.session_token = secrets.token_hex(16)
+    if not enabled:
+        end_logins(actor, staff, reason="deactivated", now=now)
     staff.updated_at = now
     record_event(actor.id, "staff.activated" if enabled else "staff.deactivated", "staff",
                  staff.id, now=now)
@@ -176,7 +176,7 @@ def reset_password(actor: StaffMember, staff: StaffMember, *, now: datetime) -> 
     otp = rules.one_time_password()
     staff.password_hash = hash_password(otp)
     staff.must_change_password = True
-    staff.session_token = secrets.token_hex(16)
+    end_logins(actor, staff, reason="password_reset", now=now)
     staff.updated_at = now
     record_event(actor.id, "staff.password_reset", "staff", staff.id, now=now)
     db.session.flush()
@@ -194,40 +194,154 @@ def change_password(staff: StaffMember, current: str, new: str, *, now: datetime
         raise DomainError(problems[0])
     staff.password_hash = hash_password(new)
     staff.must_change_password = False
-    staff.session_token = secrets.token_hex(16)
+    end_logins(staff, staff, reason="password_changed", now=now)
     staff.updated_at = now
     record_event(staff.id, "staff.password_changed", "staff", staff.id, now=now)
     db.session.flush()
 
 
 def authenticate(employee_no: str, password: str, *, now: datetime) -> StaffMember | None:
-    """The staff member these credentials belong to, or None. Disabled accounts never pass."""
+    """The staff member these credentials belong to, or None. Disabled accounts never pass.
+    Reads only (the sign-in's writes come after, in a short write transaction)."""
     staff = get_staff_by_employee_no(employee_no.strip()) if employee_no else None
     if staff is None:
         burn_verification_time()
         return None
     if not verify_password(staff.password_hash, password) or not staff.is_active:
         return None
-    if needs_rehash(staff.password_hash):
-        staff.password_hash = hash_password(password)
     return staff
 
 
-# Every signed-in request runs this: one statement (roles joined), built once. Loading the roles
-# with a second SELECT (the relationship's selectin default) cost as much again (bench/
-# profile_exam.py).
-_USER_BY_ID = select(StaffMember).where(StaffMember.id == bindparam("staff_id")).options(
+def needs_new_hash(staff: StaffMember) -> bool:
+    """Whether the stored hash is weaker than today's parameters (rehashed at sign-in)."""
+    return needs_rehash(staff.password_hash)
+
+
+def store_new_hash(staff_id: int, password: str) -> None:
+    db.session.execute(update(StaffMember).where(StaffMember.id == staff_id)
+                       .values(password_hash=hash_password(password)))
+
+
+def record_sign_in_alarm(action: str, details: dict, *, now: datetime) -> None:
+    """A lockout rule started slowing an account or refusing a sprayed password (throttle)."""
+    record_event(None, action, "login", None, now=now, details=details)
+
+
+# Logins. Each sign-in is a row; its key travels in the session and remember cookies
+# (StaffMember.get_id), and only its hash is stored.
+
+# "Last seen" moves at most this often per login: a write per request would queue every page
+# behind SQLite's one write lock.
+LAST_SEEN_EVERY = timedelta(minutes=10)
+# Login records are kept this long (`trainer accounts prune`), then deleted.
+LOGINS_KEPT = timedelta(days=180)
+
+
+def start_login(staff: StaffMember, *, remember: bool, lifetime: timedelta, address: str,
+                user_agent: str, now: datetime) -> str:
+    """Record a sign-in of this person; returns its key and makes it the person's current login
+    (what get_id() hands to the cookies)."""
+    login, key = Login.new(staff.id, now=now, remember=remember, lifetime=lifetime,
+                           address=address, user_agent=user_agent)
+    db.session.add(login)
+    db.session.flush()
+    staff.login_key, staff.login_id, staff.login_last_seen = key, login.id, now
+    return key
+
+
+def _end(query, *, reason: str, actor: StaffMember | None, now: datetime) -> int:
+    return db.session.execute(query.where(Login.ended_at.is_(None)).values(
+        ended_at=now, end_reason=reason, ended_by_id=actor.id if actor else None)
+    ).rowcount
+
+
+def end_login(actor: StaffMember, login: Login, *, now: datetime,
+              reason: str = "ended") -> None:
+    """End one login: its cookies are refused from the next request on. The person ends their
+    own; HR ends anyone's but an admin's (check_may_manage)."""
+    if login.staff_id != actor.id:
+        check_may_manage(actor, db.session.get(StaffMember, login.staff_id))
+    if _end(update(Login).where(Login.id == login.id), reason=reason, actor=actor, now=now) \
+            and reason != "signed_out":
+        record_event(actor.id, "login.ended", "staff", login.staff_id, now=now,
+                     details={"login_id": login.id})
+    db.session.flush()
+
+
+def end_logins(actor: StaffMember | None, staff: StaffMember, *, reason: str, now: datetime,
+               keep_id: int | None = None) -> int:
+    """End every open login of a person (but `keep_id`, this device); returns how many."""
+    if actor is not None and actor.id != staff.id:
+        check_may_manage(actor, staff)
+    query = update(Login).where(Login.staff_id == staff.id)
+    if keep_id is not None:
+        query = query.where(Login.id != keep_id)
+    ended = _end(query, reason=reason, actor=actor, now=now)
+    if ended and reason == "ended":
+        record_event(actor.id if actor else None, "login.ended", "staff", staff.id, now=now,
+                     details={"count": ended})
+    db.session.flush()
+    return ended
+
+
+def logins_of(staff_id: int, *, now: datetime, ended_within: timedelta = timedelta(days=30)
+              ) -> tuple[list[Login], list[Login]]:
+    """(open logins, logins ended or expired recently) of a person, newest first."""
+    rows = db.session.scalars(select(Login).where(
+        Login.staff_id == staff_id, Login.created_at >= now - LOGINS_KEPT,
+        func.coalesce(Login.ended_at, Login.expires_at) >= now - ended_within)
+        .order_by(Login.created_at.desc())).all()
+    return [r for r in rows if r.is_open(now)], [r for r in rows if not r.is_open(now)]
+
+
+def own_login(staff: StaffMember, login_id: int) -> Login:
+    login = db.session.get(Login, login_id)
+    if login is None or login.staff_id != staff.id:
+        raise NotFound("No such sign-in.")
+    return login
+
+
+def needs_touch(staff: StaffMember, now: datetime) -> bool:
+    seen = getattr(staff, "login_last_seen", None)
+    return staff.login_id is not None and seen is not None and now - seen >= LAST_SEEN_EVERY
+
+
+def touch_login(login_id: int, *, now: datetime) -> None:
+    """Move a login's "last seen" (conditional, so requests racing to do it write once)."""
+    db.session.execute(update(Login).where(
+        Login.id == login_id, Login.last_seen_at <= now - LAST_SEEN_EVERY
+    ).values(last_seen_at=now))
+
+
+def prune_logins(*, now: datetime) -> int:
+    """Delete login records older than LOGINS_KEPT (cron, idempotent); returns how many."""
+    return db.session.execute(
+        delete(Login).where(Login.created_at < now - LOGINS_KEPT)).rowcount
+
+
+# Every signed-in request runs this: one statement (the login and the roles joined), built once.
+# Loading the roles with a second SELECT (the relationship's selectin default) cost as much
+# again (bench/profile_exam.py).
+_USER_BY_LOGIN = select(StaffMember, Login.id, Login.last_seen_at).join(
+    Login, Login.staff_id == StaffMember.id).where(
+    StaffMember.id == bindparam("staff_id"), Login.key_hash == bindparam("key_hash"),
+    Login.ended_at.is_(None), Login.expires_at > bindparam("now")).options(
     joinedload(StaffMember.roles))
 
 
 def load_user(user_id: str) -> StaffMember | None:
-    """Flask-Login's loader: the cookie holds id:session_token, so a rotated token signs out."""
-    staff_id, _, token = user_id.partition(":")
-    if not staff_id.isdigit() or not token:
+    """Flask-Login's loader: the cookie holds id:login key, so an ended or expired login signs
+    that cookie out, wherever it was copied to."""
+    staff_id, _, key = user_id.partition(":")
+    if not staff_id.isdigit() or not key or len(staff_id) > 18:
         return None
-    staff = db.session.execute(_USER_BY_ID, {"staff_id": int(staff_id)}).unique().scalar()
-    if staff is None or not secrets.compare_digest(staff.session_token, token):
+    row = db.session.execute(_USER_BY_LOGIN, {
+        "staff_id": int(staff_id), "key_hash": login_key_hash(key), "now": utcnow()}
+    ).unique().first()
+    if row is None:
         return None
+    staff, staff.login_id, staff.login_last_seen = row
+    staff.login_key = key
     return staff
 
 

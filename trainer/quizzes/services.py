@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
-from trainer.accounts.models import StaffMember
+from trainer.accounts.models import Login, StaffMember, login_key_hash
 from trainer.banks.models import Category, Choice, Question, QuestionBank, QuestionTag
 from trainer.banks.services import category_ids_under
 from trainer.core.audit import record_event
@@ -612,11 +612,14 @@ def _save_statement(check_login: bool):
         # `remembered_choice_order`) must be the item's: a remembered order that is not (an
         # attempt id reused after a rollback) makes the statement refuse, never store wrongly.
         item_matches.append(cast(AttemptItem.choice_order, Text) == bindparam("b_order"))
-        # What loading the person would prove: this login is current (a password change or a
-        # reset rotates the token), the account may sign in, and its own password is chosen.
-        owned = owned.where(select(StaffMember.id).where(
+        # What loading the person would prove: this login is open (not signed out, ended,
+        # expired, or ended by a password change or reset), the account may sign in, and its
+        # own password is chosen. Only read: the save writes the answer and nothing else.
+        owned = owned.where(select(StaffMember.id).join(
+            Login, Login.staff_id == StaffMember.id).where(
             StaffMember.id == Attempt.staff_id,
-            StaffMember.session_token == bindparam("b_token"),
+            Login.key_hash == bindparam("b_key_hash"), Login.ended_at.is_(None),
+            Login.expires_at > bindparam("b_now_login"),
             StaffMember.login_enabled.is_(True), StaffMember.status != "left",
             StaffMember.must_change_password.is_(False)).exists())
     return (
@@ -717,7 +720,7 @@ def save_answer(person: StaffMember, attempt_id: int, position: int, selected: A
     return _explain_refused_save(person, attempt_id, position, clean, now=now, grace_s=grace_s)
 
 
-def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, position: int,
+def save_answer_for_login(staff_id: int, login_key: str, attempt_id: int, position: int,
                           selected: Any, based_on: int, *, order_text: str, now: datetime,
                           grace_s: int = DEFAULT_GRACE_S, connection=None) -> Saved | None:
     """The autosave's fast path, for a login not loaded yet (core.permissions.
@@ -728,7 +731,8 @@ def save_answer_for_login(staff_id: int, session_token: str, attempt_id: int, po
     `save_answer`, which explains the refusal."""
     clean = _clean_selection(selected)
     if _run_save(_SAVE_ANSWER_CHECKING_LOGIN,
-                 {"b_staff": staff_id, "b_token": session_token, "b_order": order_text},
+                 {"b_staff": staff_id, "b_key_hash": login_key_hash(login_key),
+                  "b_now_login": now, "b_order": order_text},
                  attempt_id, position, clean, based_on, now, grace_s,
                  connection or fast_path_connection()):
         return Saved(based_on + 1, now, clean)
