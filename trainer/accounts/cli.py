@@ -34,6 +34,34 @@ def register_cli(app: Flask) -> None:
             db.session.commit()
         click.echo(f"{employee_no}: one-time password {otp} (must be changed at first login)")
 
+    @staff.command("normalise")
+    @click.option("--report", is_flag=True, required=True,
+                  help="List employee numbers that collide or break the rule; change nothing.")
+    def normalise(report: bool) -> None:
+        """Before upgrading: list employee numbers that differ only in case or width (the
+        upgrade stops on them) and numbers the rule would refuse today. Exits 1 on
+        collisions. Reads the table directly, so it runs on the schema before the upgrade."""
+        from sqlalchemy import text
+
+        from trainer.accounts.rules import colliding_employee_nos, normalise_employee_no
+        from trainer.core.db import db
+        from trainer.core.errors import DomainError
+
+        rows = db.session.execute(text("SELECT employee_no, name FROM staff_members")).all()
+        names = {number: name for number, name in rows}
+        collisions = colliding_employee_nos(names)
+        for group in collisions:
+            click.echo("collide: " + ", ".join(f"{n} ({names[n]})" for n in group))
+        for number in sorted(names):
+            try:
+                if normalise_employee_no(number) != number:
+                    click.echo(f"not normalised: {number!r} ({names[number]})")
+            except DomainError:
+                click.echo(f"refused by the rule: {number!r} ({names[number]})")
+        click.echo(f"{len(rows)} employee numbers, {len(collisions)} collisions.")
+        if collisions:
+            raise SystemExit(1)
+
     @app.cli.group("accounts")
     def accounts() -> None:
         """Sign-ins and their records."""

@@ -20,6 +20,9 @@ class StaffMember(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_no: Mapped[str] = mapped_column(String(32), unique=True)
+    # What employee numbers are compared by (accounts.rules.employee_no_key): unique, so ÄSEC1
+    # and äsec1 cannot both exist on any database, and sign-in looks people up by it.
+    employee_no_key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     department: Mapped[str] = mapped_column(String(80), default="", index=True)
     position: Mapped[str] = mapped_column(String(80), default="")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -123,3 +124,43 @@ def describe_browser(user_agent: str) -> str:
     browser = next((name for mark, name in _BROWSERS if mark in user_agent), "")
     system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
     return " · ".join(p for p in (browser, system) if p)
+
+
+# Employee numbers are the login: one normalisation for the HR form, the staff import and
+# sign-in. NFKC folds full-width and compatibility forms (Ａ０１ → A01); case is folded only to
+# compare (SQLite's lower() folds ASCII alone, so the folded key is computed here and stored,
+# and its unique index holds on every database).
+EMPLOYEE_NO_MAX = 32
+
+
+def normalise_employee_no(raw: str) -> str:
+    """The employee number as stored and shown: NFKC, trimmed. DomainError when it is empty,
+    too long, or holds anything but letters, digits, "-", "_" and "." (no spaces, no
+    invisible or direction-changing characters, no markup)."""
+    number = unicodedata.normalize("NFKC", raw or "").strip()
+    if not number or len(number) > EMPLOYEE_NO_MAX:
+        raise DomainError("The employee number is required (at most 32 characters).")
+    if not all(c in "-_." or unicodedata.category(c)[0] in "LN" for c in number):
+        raise DomainError("An employee number holds only letters, digits, -, _ and . "
+                          "(%(value)s does not).", value=_visible(number))
+    return number
+
+
+def employee_no_key(raw: str) -> str:
+    """What two employee numbers are compared by (unique in the database): NFKC, trimmed,
+    case-folded. Lenient: a sign-in with a malformed number simply finds nobody."""
+    return unicodedata.normalize("NFKC", raw or "").strip().casefold()[:2 * EMPLOYEE_NO_MAX]
+
+
+def _visible(text: str) -> str:
+    """Invisible and control characters shown as U+XXXX, so a message can name them."""
+    return "".join(f"U+{ord(c):04X}" if unicodedata.category(c)[0] in "CZ" and c != " " else c
+                   for c in text)
+
+
+def colliding_employee_nos(numbers: Iterable[str]) -> list[list[str]]:
+    """Groups of distinct stored employee numbers that fold to one key (each group sorted)."""
+    groups: dict[str, set[str]] = {}
+    for number in numbers:
+        groups.setdefault(employee_no_key(number), set()).add(number)
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)

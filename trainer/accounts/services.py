@@ -52,9 +52,7 @@ def _set_roles(staff: StaffMember, roles: Iterable[str]) -> None:
         staff.roles.append(StaffRole(role=role))
 
 
-def _validate_profile(employee_no: str, name: str, locale: str, timezone: str) -> None:
-    if not employee_no or len(employee_no) > 32:
-        raise DomainError("The employee number is required (at most 32 characters).")
+def _validate_profile(name: str, locale: str, timezone: str) -> None:
     if not name.strip():
         raise DomainError("The name is required.")
     if locale not in ("zh_CN", "en"):
@@ -64,10 +62,11 @@ def _validate_profile(employee_no: str, name: str, locale: str, timezone: str) -
 
 
 def get_staff_by_employee_no(employee_no: str) -> StaffMember | None:
-    # With the roles joined: a sign-in needs them for the landing page (one statement, not two).
+    """The person with this employee number, however it is cased or (NFKC) written. With the
+    roles joined: a sign-in needs them for the landing page (one statement, not two)."""
     return db.session.execute(
-        select(StaffMember).where(func.lower(StaffMember.employee_no) == employee_no.lower())
-        .options(joinedload(StaffMember.roles))
+        select(StaffMember).where(StaffMember.employee_no_key == rules.employee_no_key(
+            employee_no)).options(joinedload(StaffMember.roles))
     ).unique().scalar()
 
 
@@ -89,8 +88,8 @@ def create_staff(
 
     actor=None is the system itself (setup). The password must be changed at first login
     unless one was given (demo accounts)."""
-    employee_no = employee_no.strip()
-    _validate_profile(employee_no, name, locale, timezone)
+    employee_no = rules.normalise_employee_no(employee_no)
+    _validate_profile(name, locale, timezone)
     roles = set(roles) or {"learner"}
     if actor is not None:
         _check_may_grant(actor, set(), roles)
@@ -98,7 +97,8 @@ def create_staff(
         raise DomainError("Employee number %(no)s is already in use.", no=employee_no)
     otp = password or rules.one_time_password()
     staff = StaffMember(
-        employee_no=employee_no, name=name.strip(), department=department.strip(),
+        employee_no=employee_no, employee_no_key=rules.employee_no_key(employee_no),
+        name=name.strip(), department=department.strip(),
         position=position.strip(), hire_date=hire_date, locale=locale, timezone=timezone,
         password_hash=hash_password(otp), must_change_password=password is None,
         login_enabled=True, status="active",
@@ -129,7 +129,7 @@ def update_staff(
 ) -> None:
     """Edit a staff member's profile and roles (audited with the fields that changed)."""
     check_may_manage(actor, staff)
-    _validate_profile(staff.employee_no, name, locale, timezone)
+    _validate_profile(name, locale, timezone)
     new_roles = set(roles)
     if not new_roles:
         raise DomainError("A person needs at least one role.")
@@ -438,13 +438,12 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
         return ImportOutcome([], [RowError(0, "", exc.message, exc.params, brace=True)], 0)
     parsed: StaffImport = parse_staff_table(table, today)
     errors = list(parsed.errors)
-    numbers = [r.employee_no.lower() for r in parsed.rows]
-    if numbers:
+    keys = [rules.employee_no_key(r.employee_no) for r in parsed.rows]
+    if keys:
         taken = set(db.session.scalars(
-            select(func.lower(StaffMember.employee_no)).where(
-                func.lower(StaffMember.employee_no).in_(numbers))))
+            select(StaffMember.employee_no_key).where(StaffMember.employee_no_key.in_(keys))))
         for row in parsed.rows:
-            if row.employee_no.lower() in taken:
+            if rules.employee_no_key(row.employee_no) in taken:
                 errors.append(RowError(row.row, "工号", "Employee number %(value)s is already in "
                                        "use.", {"value": row.employee_no}))
             if PRIVILEGED_ROLES & set(row.roles) and not actor.has_role("admin"):

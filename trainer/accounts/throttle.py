@@ -21,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import unicodedata
 from dataclasses import dataclass
+
+from trainer.accounts.rules import employee_no_key
 
 PAIR_WINDOW_S = 15 * 60
 PAIR_FREE = 4                 # failures of a pair before the fifth starts the slowing
@@ -45,9 +46,8 @@ def wait_after(failures: int, free: int) -> int:
 
 
 def account_key(employee_no: str) -> str:
-    # The same folding as employee numbers themselves (NFKC, trimmed, case-folded), so ÄSEC1
-    # and äsec1 count as one account.
-    return unicodedata.normalize("NFKC", employee_no).strip().casefold()[:64]
+    # The same folding as employee numbers themselves, so ÄSEC1 and äsec1 count as one account.
+    return employee_no_key(employee_no)
 
 
 @dataclass(frozen=True)
