@@ -22,6 +22,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(build_config(Path(app.instance_path), overrides))
 
+    from trainer.core.params import install_converters
+
+    install_converters(app)  # before any blueprint adds its routes
+
     from trainer.accounts.passwords import set_hash_niceness
 
     set_hash_niceness(app.config["PASSWORD_HASH_NICENESS"])

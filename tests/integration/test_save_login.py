@@ -168,3 +168,20 @@ def test_an_ended_login_cannot_save(client, users, started, db_session):
                                json={"position": 0, "selected": [0], "version": 0})
     assert response.status_code == 401
     assert first_item_selected(db_session, started) == []
+
+
+@pytest.mark.parametrize("payload", [
+    {"position": 0, "selected": [0], "version": 0},
+    {"position": 99, "selected": [0], "version": 0},
+    {"position": 0, "selected": [9], "version": 0},
+    {"position": "0", "selected": [0], "version": 0},
+    {"selected": "x"},
+    [1, 2],
+])
+def test_someone_elses_attempt_is_refused_the_same_way_whatever_the_payload(
+        client, another_client, users, started, db_session, payload):
+    """The answer does not depend on the body, so it tells nothing of the attempt's shape."""
+    another_client.login(users["learner2"].employee_no)
+    response = another_client.post_json(f"/attempts/{started}/save", payload)
+    assert response.status_code == 403
+    assert first_item_selected(db_session, started) == []

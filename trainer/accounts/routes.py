@@ -38,6 +38,7 @@ from trainer.accounts.throttle import throttle_of
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.nav import home_endpoint
+from trainer.core.params import db_int
 from trainer.core.permissions import (
     login_checked_in_query,
     public,
@@ -303,7 +304,7 @@ def staff_list():
     q = request.args.get("q", "").strip()
     department = request.args.get("department", "").strip()
     status = request.args.get("status", "")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     query = select(StaffMember)
     if q:
         like = f"%{q}%"

@@ -19,6 +19,7 @@ from trainer.banks.forms import (
 from trainer.banks.models import Question, QuestionBank
 from trainer.core.db import db
 from trainer.core.errors import DomainError
+from trainer.core.params import db_int
 from trainer.core.permissions import roles_required
 from trainer.core.timeutil import utcnow
 
@@ -73,13 +74,13 @@ def edit_bank(bank_id: int):
 def browse(bank_id: int):
     bank = _bank(bank_id)
     flt = services.BrowseFilter(
-        category_id=request.args.get("category", type=int),
+        category_id=request.args.get("category", type=db_int),
         tag=request.args.get("tag", "").strip(),
-        difficulty=request.args.get("difficulty", type=int),
+        difficulty=request.args.get("difficulty", type=db_int),
         qtype=request.args.get("qtype", ""),
         text=request.args.get("q", "").strip()[:200],
         show_retired=request.args.get("retired") == "1")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = max(request.args.get("page", 1, type=db_int), 1)
     pagination = db.paginate(services.browse_query(bank, flt), page=page, per_page=PAGE_SIZE,
                              error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page"}

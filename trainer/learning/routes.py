@@ -11,6 +11,7 @@ from sqlalchemy import select
 from trainer.accounts.models import StaffMember
 from trainer.core.db import db
 from trainer.core.errors import DomainError
+from trainer.core.params import db_int
 from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
 from trainer.learning import services
@@ -85,7 +86,7 @@ def mark_read(enrolment_id: int, lesson_id: int):
         abort(400)
     services.mark_lesson_read(current_user, lesson_row, now=utcnow())
     db.session.commit()
-    following = request.form.get("next", type=int)
+    following = request.form.get("next", type=db_int)
     if following:
         return redirect(url_for("learning.lesson", enrolment_id=item.id, lesson_id=following))
     return redirect(url_for("learning.course", enrolment_id=item.id,

@@ -28,6 +28,7 @@ from werkzeug.http import parse_cookie
 
 from trainer.core.csrf import VerifiedSignatures
 from trainer.core.db import db, reset_write_intent, set_write_intent
+from trainer.core.params import is_db_int
 from trainer.core.permissions import identity_in
 from trainer.core.timeutil import utcnow
 from trainer.quizzes import services
@@ -133,7 +134,7 @@ class FastSave:
             return None
         position, version, shown = (payload.get("position"), payload.get("version"),
                                     payload.get("selected"))
-        if not (type(position) is int and type(version) is int and isinstance(shown, list)):
+        if not (is_db_int(position) and is_db_int(version) and isinstance(shown, list)):
             return None
         grace_s = app.config.get("QUIZ_GRACE_S", services.DEFAULT_GRACE_S)
 

@@ -26,6 +26,7 @@ from trainer.banks.models import Category, QuestionBank
 from trainer.banks.formats.base import parse_category_path
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
+from trainer.core.params import db_int, is_db_int
 from trainer.core.permissions import (
     checks_login_in_query,
     roles_required,
@@ -145,7 +146,7 @@ def take(attempt_id: int):
     attempt = _own(attempt_id, services.ATTEMPT_PAGE)
     if attempt.state != "in_progress":
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
-    first, last, page = _page_bounds(attempt, request.args.get("page", type=int))
+    first, last, page = _page_bounds(attempt, request.args.get("page", type=db_int))
     now = utcnow()
     items = [item_view(item, attempt.quiz, reveal=item.locked) for item in attempt.items]
     return render_template("quizzes/take.html", attempt=attempt, quiz=attempt.quiz, items=items,
@@ -180,19 +181,17 @@ def state(attempt_id: int):
 def save(attempt_id: int):
     """Autosave one answer: {position, selected (shown positions), version}. Exam day's busiest
     request: its UPDATE proves the login too, so the person is loaded only when it is refused."""
-    payload = request.get_json(silent=True) or {}
+    payload = request.get_json(silent=True)
+    payload = payload if isinstance(payload, dict) else {}
     position, version, shown = payload.get("position"), payload.get("version"), \
         payload.get("selected")
-    if not isinstance(position, int) or not isinstance(version, int) or \
-            not isinstance(shown, list):
-        return _login_refused() or (
-            jsonify(error="bad_request", message=_("The answer could not be read.")), 400)
+    well_formed = is_db_int(position) and is_db_int(version) and isinstance(shown, list)
     now = utcnow()
     identity = session_identity()
     try:
         saved = None
         remembered = services.remembered_choice_order(attempt_id, position) \
-            if identity is not None else None
+            if identity is not None and well_formed else None
         chosen = services.chosen_from_shown(shown, remembered[0]) if remembered else None
         if chosen is not None and not request.environ.get(fastsave.REFUSED):
             saved = services.save_answer_for_login(
@@ -206,6 +205,12 @@ def save(attempt_id: int):
             if refused is not None:
                 db.session.rollback()
                 return refused
+            # Someone else's attempt is refused before the payload is looked at: a 400 for one
+            # body and a 403 for another would tell its number of questions and choices.
+            services.get_own_attempt(current_user, attempt_id)
+            if not well_formed:
+                return jsonify(error="bad_request",
+                               message=_("The answer could not be read.")), 400
             selected = _chosen(shown, _choice_order(attempt_id, position))
             saved = services.save_answer(current_user, attempt_id, position, selected,
                                          version, now=now, grace_s=grace())
@@ -271,7 +276,7 @@ def save_form(attempt_id: int):
             continue
         try:
             services.save_answer(current_user, attempt.id, item.position, selected,
-                                 request.form.get(f"v{item.position}", type=int) or 0,
+                                 request.form.get(f"v{item.position}", type=db_int) or 0,
                                  now=now, grace_s=grace())
         except DomainError as exc:
             problems.append(exc.translated())
@@ -291,7 +296,7 @@ def save_form(attempt_id: int):
     action = request.form.get("go", "")
     if action == "submit":
         return redirect(url_for("quizzes.confirm_submit", attempt_id=attempt.id))
-    page = request.form.get("page", type=int) or 0
+    page = request.form.get("page", type=db_int) or 0
     if action == "next":
         page += 1
     elif action == "prev" and attempt.quiz.navigation == "free":
@@ -306,9 +311,9 @@ def save_form(attempt_id: int):
 def lock(attempt_id: int):
     """Practice: lock one answer and receive its feedback (JSON)."""
     attempt = _own(attempt_id)
-    payload = request.get_json(silent=True) or {}
-    position = payload.get("position")
-    if not isinstance(position, int):
+    payload = request.get_json(silent=True)
+    position = payload.get("position") if isinstance(payload, dict) else None
+    if not is_db_int(position):
         return jsonify(error="bad_request"), 400
     try:
         item = services.lock_answer(current_user, attempt, position, now=utcnow(),
