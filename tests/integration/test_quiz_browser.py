@@ -141,6 +141,7 @@ def test_taking_a_timed_quiz_in_chromium(app, live, browser):
     page.wait_for_url("**/result", timeout=15000)
     assert page.is_visible("[data-score]")
     assert "解析" in page.content()
+    assert kept(page) == {}  # the answers kept in the browser go with the attempt
     with app.app_context():
         final = db.session.get(Attempt, attempt.id)
         assert final.state == "submitted" and final.score is not None
@@ -173,4 +174,118 @@ def test_a_tick_made_before_the_script_ran_is_saved_not_undone(app, live, browse
     attempt = attempt_of(app, ids["learner"])
     assert len(selected_in_db(app, attempt.id, 0)) == 1
     assert page.is_checked("#q0c1")
+    context.close()
+
+
+# -- answers kept in the browser: keyed by person and attempt, cleared when no longer needed ----
+
+KEPT = ("Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('trainer'))"
+        ".map(k => [k, JSON.parse(localStorage.getItem(k))]))")
+
+
+def kept(page) -> dict:
+    """Every entry the quiz pages keep in this browser's localStorage, old keys included."""
+    return page.evaluate(KEPT)
+
+
+def sign_in(page, base, employee_no, url=None):
+    page.goto(url or f"{base}/login")
+    page.fill("#employee_no", employee_no)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def start_attempt(app, page, base, ids) -> Attempt:
+    page.goto(f"{base}/quizzes/{ids['quiz']}")
+    page.click("form[action$='/start'] button")
+    page.wait_for_selector("#timer")
+    return attempt_of(app, ids["learner"])
+
+
+def version_is(page, position, version):
+    page.wait_for_function(
+        f"document.querySelector('fieldset[data-position=\"{position}\"]').dataset.version"
+        f" === '{version}'")
+
+
+def add_learner(app, employee_no) -> int:
+    from trainer.accounts.services import create_staff
+
+    with app.app_context():
+        with write_intent():
+            person, _ = create_staff(None, employee_no=employee_no, name="另一位学员",
+                                     hire_date=date(2024, 1, 1), now=utcnow(),
+                                     password=PASSWORD)
+            db.session.commit()
+            person_id = person.id
+        db.session.remove()
+    return person_id
+
+
+
+def test_answers_kept_are_keyed_by_person_and_attempt_and_gone_after_submit(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    entries = kept(page)
+    assert list(entries) == [key]
+    assert entries[key]["answers"]["0"] == {"selected": [1], "version": 1, "pending": False}
+
+    page.click("button[name=go][value=submit]")
+    page.click("main form[action$='/submit'] button")
+    page.wait_for_url("**/result")
+    assert kept(page) == {}
+    with app.app_context():
+        assert db.session.get(Attempt, attempt.id).state == "submitted"
+        db.session.remove()
+    # An entry left over (say the attempt was finalised while nobody was there) goes as soon as
+    # the quiz's page lists the attempt as over.
+    page.evaluate("([k, v]) => localStorage.setItem(k, JSON.stringify(v))", [key, entries[key]])
+    assert key in kept(page)
+    page.goto(f"{base}/quizzes/{ids['quiz']}")
+    assert kept(page) == {}
+    context.close()
+
+
+def test_another_person_signing_in_clears_the_first_persons_answers(app, live, browser):
+    base, ids = live
+    add_learner(app, "WEB2")
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+    page.evaluate("localStorage.setItem('trainer-attempt-999999', '{}')")  # an old unkeyed one
+
+    # The session ends without a sign-out (cookies gone): the answers stay on the device...
+    context.clear_cookies()
+    page.goto(f"{base}/login")
+    assert f"trainer.answers.{ids['learner']}.{attempt.id}" in kept(page)
+    # ...until someone else signs in here.
+    sign_in(page, base, "WEB2")
+    assert "/login" not in page.url
+    assert kept(page) == {}
+    context.close()
+
+
+def test_an_old_unkeyed_entry_moves_to_its_attempt_and_is_dropped_elsewhere(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    old = '{"2": {"selected": [1], "version": 0, "pending": true}}'
+    page.evaluate(f"localStorage.setItem('trainer-attempt-{attempt.id}', '{old}');"
+                  "localStorage.setItem('trainer-attempt-999999', '{}')")
+    page.reload()
+    version_is(page, 2, 1)
+    assert len(selected_in_db(app, attempt.id, 2)) == 1
+    assert list(kept(page)) == [f"trainer.answers.{ids['learner']}.{attempt.id}"]
     context.close()
