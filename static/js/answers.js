@@ -35,12 +35,9 @@
   function write(key, value) {
     try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* full or private */ }
   }
-  // This person's entries, as [attempt id, entry] pairs.
   function mine() {
     var own = PREFIX + person + ".";
-    return allKeys().filter(function (k) { return k.indexOf(own) === 0; }).map(function (k) {
-      return [k.slice(own.length), read(k)];
-    }).filter(function (pair) { return pair[1] && pair[1].answers; });
+    return allKeys().filter(function (k) { return k.indexOf(own) === 0; });
   }
 
   window.trainerAnswers = {
@@ -77,4 +74,79 @@
     function (el) {
       el.dataset.finishedAttempts.split(/\s+/).filter(Boolean).forEach(window.trainerAnswers.clear);
     });
+
+  // Signing out: this person's unsent answers go first, as the saves quiz.js makes.
+  var signOut = document.querySelector("form[data-signout]");
+  var warning = document.getElementById("signout-warning");
+  if (!signOut || !warning) { return; }
+  var button = signOut.querySelector("button");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+
+  function unsent() {
+    var saves = [];
+    mine().forEach(function (key) {
+      var entry = read(key);
+      if (!entry || !entry.answers) { return; }
+      Object.keys(entry.answers).forEach(function (position) {
+        var answer = entry.answers[position];
+        if (answer && answer.pending) {
+          saves.push({url: entry.url, payload: {position: parseInt(position, 10),
+                                                selected: answer.selected, version: answer.version}});
+        }
+      });
+    });
+    return saves;
+  }
+  // True when nothing is left to send: accepted; refused as stale (the server holds a newer
+  // answer, from another tab or quiz.js's own save, which is never overwritten); or the attempt
+  // is closed or not this person's. A redirect (the session ended) is not followed: a failure.
+  function send(save) {
+    return fetch(save.url, {
+      method: "POST", credentials: "same-origin", redirect: "manual",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf,
+                "Accept": "application/json"},
+      body: JSON.stringify(save.payload)
+    }).then(function (response) {
+      if (response.status === 200) {
+        return response.json().then(function (body) { return typeof body.version === "number"; });
+      }
+      return [403, 404, 409].indexOf(response.status) !== -1;
+    }).catch(function () { return false; });
+  }
+  function clearMine() {
+    sealed = true;  // (a save of quiz.js answered from now on must not write its entry back)
+    mine().forEach(remove);
+  }
+  function warn(message) {
+    warning.querySelector("[data-signout-message]").textContent = message;
+    warning.hidden = false;
+    warning.scrollIntoView({block: "nearest"});
+    warning.querySelector("[data-signout-stay]").focus();
+  }
+
+  signOut.addEventListener("submit", function (event) {
+    var saves = unsent();
+    if (!saves.length) { clearMine(); return; }
+    event.preventDefault();
+    warning.hidden = true;
+    if (!navigator.onLine) { warn(warning.dataset.msgOffline); return; }
+    button.disabled = true;
+    Promise.all(saves.map(send)).then(function (sent) {
+      button.disabled = false;
+      if (sent.every(Boolean)) {
+        clearMine();
+        signOut.submit();
+      } else {
+        warn(warning.dataset.msgFailed);
+      }
+    });
+  });
+  warning.querySelector("[data-signout-stay]").addEventListener("click", function () {
+    warning.hidden = true;
+    button.focus();
+  });
+  // The answers stay on this device, for this person's next sign-in here.
+  warning.querySelector("[data-signout-anyway]").addEventListener("click", function () {
+    signOut.submit();
+  });
 })();

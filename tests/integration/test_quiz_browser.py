@@ -209,6 +209,12 @@ def version_is(page, position, version):
         f" === '{version}'")
 
 
+def pending_in(page, key, position):
+    page.wait_for_function(
+        f"(JSON.parse(localStorage.getItem('{key}')) || {{answers: {{}}}})"
+        f".answers['{position}']?.pending === true")
+
+
 def add_learner(app, employee_no) -> int:
     from trainer.accounts.services import create_staff
 
@@ -222,6 +228,8 @@ def add_learner(app, employee_no) -> int:
         db.session.remove()
     return person_id
 
+
+SIGN_OUT = "form[action$='/logout'] button"
 
 
 def test_answers_kept_are_keyed_by_person_and_attempt_and_gone_after_submit(app, live, browser):
@@ -253,6 +261,53 @@ def test_answers_kept_are_keyed_by_person_and_attempt_and_gone_after_submit(app,
     context.close()
 
 
+def test_sign_out_offline_warns_keeps_the_answers_and_sends_them_at_the_next_sign_in(
+        app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+
+    # Offline: the answer waits on the device; signing out warns instead, and staying stays.
+    context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    page.check("#q1c1")
+    pending_in(page, key, 1)
+    page.click(SIGN_OUT)
+    page.wait_for_selector("#signout-warning", state="visible")
+    assert page.inner_text("[data-signout-message]") == \
+        page.get_attribute("#signout-warning", "data-msg-offline")
+    page.click("[data-signout-stay]")
+    page.wait_for_selector("#signout-warning", state="hidden")
+    assert f"/attempts/{attempt.id}" in page.url
+
+    # Back online, but the save fails: warned again; signing out anyway keeps the answer.
+    page.route("**/attempts/*/save", lambda route: route.abort())
+    context.set_offline(False)
+    page.click(SIGN_OUT)
+    page.wait_for_selector("#signout-warning", state="visible")
+    assert page.inner_text("[data-signout-message]") == \
+        page.get_attribute("#signout-warning", "data-msg-failed")
+    page.click("[data-signout-anyway]")
+    page.wait_for_url("**/login")
+    assert kept(page)[key]["answers"]["1"]["pending"] is True
+    assert selected_in_db(app, attempt.id, 1) == []
+
+    # The same person signs in again and opens the attempt: the answer reaches the server.
+    page.unroute("**/attempts/*/save")
+    sign_in(page, base, "WEB1")
+    assert key in kept(page)
+    page.goto(f"{base}/attempts/{attempt.id}")
+    version_is(page, 1, 1)
+    assert len(selected_in_db(app, attempt.id, 1)) == 1
+    assert kept(page)[key]["answers"]["1"]["pending"] is False
+    context.close()
+
+
 def test_another_person_signing_in_clears_the_first_persons_answers(app, live, browser):
     base, ids = live
     add_learner(app, "WEB2")
@@ -271,6 +326,27 @@ def test_another_person_signing_in_clears_the_first_persons_answers(app, live, b
     # ...until someone else signs in here.
     sign_in(page, base, "WEB2")
     assert "/login" not in page.url
+    assert kept(page) == {}
+    context.close()
+
+
+def test_sign_out_online_sends_the_pending_answers_first(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    page.route("**/attempts/*/save", lambda route: route.abort())
+    page.check("#q0c1")
+    pending_in(page, key, 0)
+    # On a page without the quiz's script, so only the sign-out can send the answer.
+    page.goto(f"{base}/quizzes")
+    page.unroute("**/attempts/*/save")
+    assert selected_in_db(app, attempt.id, 0) == []
+    page.click(SIGN_OUT)
+    page.wait_for_url("**/login")
+    assert len(selected_in_db(app, attempt.id, 0)) == 1
     assert kept(page) == {}
     context.close()
 
