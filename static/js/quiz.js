@@ -25,6 +25,7 @@
   var timers = {};
   var inFlight = {};
   var finished = false;
+  var signedOut = false;
 
   // Without JavaScript the page needs a "save" button; with it, saving is automatic.
   Array.prototype.forEach.call(document.querySelectorAll("[data-nojs]"), function (el) {
@@ -58,7 +59,11 @@
   function showStatus() {
     if (!statusEl) { return; }
     var pending = pendingCount();
-    if (!navigator.onLine && pending) {
+    if (signedOut) {
+      statusEl.textContent = root.dataset.msgSignedOut;
+      statusEl.className = "ms-2 small text-danger";
+      statusEl.dataset.state = "signed-out";
+    } else if (!navigator.onLine && pending) {
       statusEl.textContent = root.dataset.msgOffline;
       statusEl.className = "ms-2 small text-danger";
       statusEl.dataset.state = "offline";
@@ -84,7 +89,7 @@
 
   function save(position) {
     var entry = local[position];
-    if (!entry || !entry.pending || inFlight[position] || finished) { return; }
+    if (!entry || !entry.pending || inFlight[position] || finished || signedOut) { return; }
     inFlight[position] = true;
     showStatus();
     post(root.dataset.saveUrl, {position: position, selected: entry.selected, version: entry.version})
@@ -112,6 +117,12 @@
           finished = true;
           kept.clear(attemptId);  // closed (or never ours): nothing here can be sent any more
           window.location.href = r.body.result_url || root.dataset.resultUrl;
+        } else if (r.status === 401) {
+          // The session ended: no retry can succeed before a new sign-in. The answers stay on
+          // this device, and the same person signing in again here and opening the attempt
+          // sends them (a different person's first page drops them: answers.js).
+          signedOut = true;
+          document.getElementById("signed-out").hidden = false;
         } else {
           scheduleRetry();
         }

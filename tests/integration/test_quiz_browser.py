@@ -3,6 +3,7 @@ live server: answers autosave, survive a reload with the clock still running, qu
 offline and sync when back, and the page submits by itself when the time runs out."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,6 +13,7 @@ from sqlalchemy import delete
 
 from tests.conftest import PASSWORD, skip_or_fail
 from tests.integration.quiz_fixtures import make_bank, make_quiz
+from trainer.accounts.models import StaffMember
 from trainer.core.db import db, write_intent
 from trainer.core.timeutil import utcnow
 from trainer.quizzes.models import Attempt
@@ -348,6 +350,37 @@ def test_sign_out_online_sends_the_pending_answers_first(app, live, browser):
     page.wait_for_url("**/login")
     assert len(selected_in_db(app, attempt.id, 0)) == 1
     assert kept(page) == {}
+    context.close()
+
+
+def test_a_401_keeps_the_answers_and_the_same_person_signing_in_again_sends_them(
+        app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+    with app.app_context():  # the login is ended elsewhere (e.g. a password reset)
+        with write_intent():
+            db.session.get(StaffMember, ids["learner"]).session_token = "0" * 32
+            db.session.commit()
+        db.session.remove()
+
+    page.check("#q1c1")
+    page.wait_for_selector("#signed-out", state="visible")
+    assert page.get_attribute("#save-status", "data-state") == "signed-out"
+    assert kept(page)[key]["answers"]["1"]["pending"] is True
+    assert selected_in_db(app, attempt.id, 1) == []
+
+    page.click("#signed-out a")
+    page.wait_for_url(re.compile(r"/login\?next="))
+    sign_in(page, base, "WEB1", url=page.url)
+    page.wait_for_url(f"**/attempts/{attempt.id}")
+    version_is(page, 1, 1)
+    assert len(selected_in_db(app, attempt.id, 1)) == 1
     context.close()
 
 
