@@ -5,7 +5,8 @@
  *   (performance.now), so a wrong device clock changes nothing;
  * - every change is saved at once (debounced), carrying the version it was based on; a stale
  *   save (another tab, a delayed retry) is refused by the server and the page takes its answer;
- * - answers are also kept in localStorage and re-sent when the connection returns;
+ * - answers are also kept in this browser (answers.js: per person and attempt) and re-sent when
+ *   the connection returns, or when the person signs in again after the session ended;
  * - at zero the attempt is submitted; the server finalises it anyway if nobody is there.
  */
 (function () {
@@ -17,25 +18,22 @@
   var timerEl = document.getElementById("timer");
   var announceEl = document.getElementById("sr-announce");
   var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
-  var storeKey = "trainer-attempt-" + root.dataset.attempt;
+  var kept = window.trainerAnswers;
+  var attemptId = root.dataset.attempt;
   var DEBOUNCE_MS = 400;
   var RETRY_MS = 5000;
   var timers = {};
   var inFlight = {};
   var finished = false;
+  var signedOut = false;
 
   // Without JavaScript the page needs a "save" button; with it, saving is automatic.
   Array.prototype.forEach.call(document.querySelectorAll("[data-nojs]"), function (el) {
     el.hidden = true;
   });
 
-  function load() {
-    try { return JSON.parse(localStorage.getItem(storeKey)) || {}; } catch (e) { return {}; }
-  }
-  function store(data) {
-    try { localStorage.setItem(storeKey, JSON.stringify(data)); } catch (e) { /* full or private */ }
-  }
-  var local = load();
+  function store(data) { kept.store(attemptId, root.dataset.saveUrl, data); }
+  var local = kept.load(attemptId);
 
   function fieldset(position) {
     return form.querySelector('fieldset[data-position="' + position + '"]');
@@ -61,7 +59,11 @@
   function showStatus() {
     if (!statusEl) { return; }
     var pending = pendingCount();
-    if (!navigator.onLine && pending) {
+    if (signedOut) {
+      statusEl.textContent = root.dataset.msgSignedOut;
+      statusEl.className = "ms-2 small text-danger";
+      statusEl.dataset.state = "signed-out";
+    } else if (!navigator.onLine && pending) {
       statusEl.textContent = root.dataset.msgOffline;
       statusEl.className = "ms-2 small text-danger";
       statusEl.dataset.state = "offline";
@@ -87,7 +89,7 @@
 
   function save(position) {
     var entry = local[position];
-    if (!entry || !entry.pending || inFlight[position] || finished) { return; }
+    if (!entry || !entry.pending || inFlight[position] || finished || signedOut) { return; }
     inFlight[position] = true;
     showStatus();
     post(root.dataset.saveUrl, {position: position, selected: entry.selected, version: entry.version})
@@ -113,7 +115,14 @@
           announce(root.dataset.msgStale);
         } else if (r.status === 409 || r.status === 403 || r.status === 404) {
           finished = true;
+          kept.clear(attemptId);  // closed (or never ours): nothing here can be sent any more
           window.location.href = r.body.result_url || root.dataset.resultUrl;
+        } else if (r.status === 401) {
+          // The session ended: no retry can succeed before a new sign-in. The answers stay on
+          // this device, and the same person signing in again here and opening the attempt
+          // sends them (a different person's first page drops them: answers.js).
+          signedOut = true;
+          document.getElementById("signed-out").hidden = false;
         } else {
           scheduleRetry();
         }
@@ -186,6 +195,7 @@
       .then(function (state) {
         if (state.state !== "in_progress") {
           finished = true;
+          kept.clear(attemptId);
           window.location.href = state.result_url;
           return;
         }

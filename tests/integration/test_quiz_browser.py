@@ -3,15 +3,17 @@ live server: answers autosave, survive a reload with the clock still running, qu
 offline and sync when back, and the page submits by itself when the time runs out."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 
 from tests.conftest import PASSWORD, skip_or_fail
 from tests.integration.quiz_fixtures import make_bank, make_quiz
+from trainer.accounts.models import Login
 from trainer.core.db import db, write_intent
 from trainer.core.timeutil import utcnow
 from trainer.quizzes.models import Attempt
@@ -141,6 +143,7 @@ def test_taking_a_timed_quiz_in_chromium(app, live, browser):
     page.wait_for_url("**/result", timeout=15000)
     assert page.is_visible("[data-score]")
     assert "解析" in page.content()
+    assert kept(page) == {}  # the answers kept in the browser go with the attempt
     with app.app_context():
         final = db.session.get(Attempt, attempt.id)
         assert final.state == "submitted" and final.score is not None
@@ -173,4 +176,226 @@ def test_a_tick_made_before_the_script_ran_is_saved_not_undone(app, live, browse
     attempt = attempt_of(app, ids["learner"])
     assert len(selected_in_db(app, attempt.id, 0)) == 1
     assert page.is_checked("#q0c1")
+    context.close()
+
+
+# -- answers kept in the browser: keyed by person and attempt, cleared when no longer needed ----
+
+KEPT = ("Object.fromEntries(Object.keys(localStorage).filter(k => k.startsWith('trainer'))"
+        ".map(k => [k, JSON.parse(localStorage.getItem(k))]))")
+
+
+def kept(page) -> dict:
+    """Every entry the quiz pages keep in this browser's localStorage, old keys included."""
+    return page.evaluate(KEPT)
+
+
+def sign_in(page, base, employee_no, url=None):
+    page.goto(url or f"{base}/login")
+    page.fill("#employee_no", employee_no)
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+
+
+def start_attempt(app, page, base, ids) -> Attempt:
+    page.goto(f"{base}/quizzes/{ids['quiz']}")
+    page.click("form[action$='/start'] button")
+    page.wait_for_selector("#timer")
+    return attempt_of(app, ids["learner"])
+
+
+def version_is(page, position, version):
+    page.wait_for_function(
+        f"document.querySelector('fieldset[data-position=\"{position}\"]').dataset.version"
+        f" === '{version}'")
+
+
+def pending_in(page, key, position):
+    page.wait_for_function(
+        f"(JSON.parse(localStorage.getItem('{key}')) || {{answers: {{}}}})"
+        f".answers['{position}']?.pending === true")
+
+
+def add_learner(app, employee_no) -> int:
+    from trainer.accounts.services import create_staff
+
+    with app.app_context():
+        with write_intent():
+            person, _ = create_staff(None, employee_no=employee_no, name="另一位学员",
+                                     hire_date=date(2024, 1, 1), now=utcnow(),
+                                     password=PASSWORD)
+            db.session.commit()
+            person_id = person.id
+        db.session.remove()
+    return person_id
+
+
+SIGN_OUT = "form[action$='/logout'] button"
+
+
+def test_answers_kept_are_keyed_by_person_and_attempt_and_gone_after_submit(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    entries = kept(page)
+    assert list(entries) == [key]
+    assert entries[key]["answers"]["0"] == {"selected": [1], "version": 1, "pending": False}
+
+    page.click("button[name=go][value=submit]")
+    page.click("main form[action$='/submit'] button")
+    page.wait_for_url("**/result")
+    assert kept(page) == {}
+    with app.app_context():
+        assert db.session.get(Attempt, attempt.id).state == "submitted"
+        db.session.remove()
+    # An entry left over (say the attempt was finalised while nobody was there) goes as soon as
+    # the quiz's page lists the attempt as over.
+    page.evaluate("([k, v]) => localStorage.setItem(k, JSON.stringify(v))", [key, entries[key]])
+    assert key in kept(page)
+    page.goto(f"{base}/quizzes/{ids['quiz']}")
+    assert kept(page) == {}
+    context.close()
+
+
+def test_sign_out_offline_warns_keeps_the_answers_and_sends_them_at_the_next_sign_in(
+        app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+
+    # Offline: the answer waits on the device; signing out warns instead, and staying stays.
+    context.set_offline(True)
+    page.evaluate("window.dispatchEvent(new Event('offline'))")
+    page.check("#q1c1")
+    pending_in(page, key, 1)
+    page.click(SIGN_OUT)
+    page.wait_for_selector("#signout-warning", state="visible")
+    assert page.inner_text("[data-signout-message]") == \
+        page.get_attribute("#signout-warning", "data-msg-offline")
+    page.click("[data-signout-stay]")
+    page.wait_for_selector("#signout-warning", state="hidden")
+    assert f"/attempts/{attempt.id}" in page.url
+
+    # Back online, but the save fails: warned again; signing out anyway keeps the answer.
+    page.route("**/attempts/*/save", lambda route: route.abort())
+    context.set_offline(False)
+    page.click(SIGN_OUT)
+    page.wait_for_selector("#signout-warning", state="visible")
+    assert page.inner_text("[data-signout-message]") == \
+        page.get_attribute("#signout-warning", "data-msg-failed")
+    page.click("[data-signout-anyway]")
+    page.wait_for_url("**/login")
+    assert kept(page)[key]["answers"]["1"]["pending"] is True
+    assert selected_in_db(app, attempt.id, 1) == []
+
+    # The same person signs in again and opens the attempt: the answer reaches the server.
+    page.unroute("**/attempts/*/save")
+    sign_in(page, base, "WEB1")
+    assert key in kept(page)
+    page.goto(f"{base}/attempts/{attempt.id}")
+    version_is(page, 1, 1)
+    assert len(selected_in_db(app, attempt.id, 1)) == 1
+    assert kept(page)[key]["answers"]["1"]["pending"] is False
+    context.close()
+
+
+def test_another_person_signing_in_clears_the_first_persons_answers(app, live, browser):
+    base, ids = live
+    add_learner(app, "WEB2")
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+    page.evaluate("localStorage.setItem('trainer-attempt-999999', '{}')")  # an old unkeyed one
+
+    # The session ends without a sign-out (cookies gone): the answers stay on the device...
+    context.clear_cookies()
+    page.goto(f"{base}/login")
+    assert f"trainer.answers.{ids['learner']}.{attempt.id}" in kept(page)
+    # ...until someone else signs in here.
+    sign_in(page, base, "WEB2")
+    assert "/login" not in page.url
+    assert kept(page) == {}
+    context.close()
+
+
+def test_sign_out_online_sends_the_pending_answers_first(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    page.route("**/attempts/*/save", lambda route: route.abort())
+    page.check("#q0c1")
+    pending_in(page, key, 0)
+    # On a page without the quiz's script, so only the sign-out can send the answer.
+    page.goto(f"{base}/quizzes")
+    page.unroute("**/attempts/*/save")
+    assert selected_in_db(app, attempt.id, 0) == []
+    page.click(SIGN_OUT)
+    page.wait_for_url("**/login")
+    assert len(selected_in_db(app, attempt.id, 0)) == 1
+    assert kept(page) == {}
+    context.close()
+
+
+def test_a_401_keeps_the_answers_and_the_same_person_signing_in_again_sends_them(
+        app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    page.check("#q0c1")
+    version_is(page, 0, 1)
+    with app.app_context():  # the login is ended elsewhere (e.g. a password reset)
+        with write_intent():
+            db.session.execute(update(Login).where(Login.staff_id == ids["learner"])
+                               .values(ended_at=utcnow(), end_reason="password_reset"))
+            db.session.commit()
+        db.session.remove()
+
+    page.check("#q1c1")
+    page.wait_for_selector("#signed-out", state="visible")
+    assert page.get_attribute("#save-status", "data-state") == "signed-out"
+    assert kept(page)[key]["answers"]["1"]["pending"] is True
+    assert selected_in_db(app, attempt.id, 1) == []
+
+    page.click("#signed-out a")
+    page.wait_for_url(re.compile(r"/login\?next="))
+    sign_in(page, base, "WEB1", url=page.url)
+    page.wait_for_url(f"**/attempts/{attempt.id}")
+    version_is(page, 1, 1)
+    assert len(selected_in_db(app, attempt.id, 1)) == 1
+    context.close()
+
+
+def test_an_old_unkeyed_entry_moves_to_its_attempt_and_is_dropped_elsewhere(app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    old = '{"2": {"selected": [1], "version": 0, "pending": true}}'
+    page.evaluate(f"localStorage.setItem('trainer-attempt-{attempt.id}', '{old}');"
+                  "localStorage.setItem('trainer-attempt-999999', '{}')")
+    page.reload()
+    version_is(page, 2, 1)
+    assert len(selected_in_db(app, attempt.id, 2)) == 1
+    assert list(kept(page)) == [f"trainer.answers.{ids['learner']}.{attempt.id}"]
     context.close()
