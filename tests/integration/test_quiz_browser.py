@@ -30,6 +30,7 @@ def live(app):
     from werkzeug.serving import make_server
 
     from trainer.accounts.services import create_staff
+    from trainer.core.security import DevRequestHandler
 
     with app.app_context():
         with write_intent():
@@ -42,7 +43,7 @@ def live(app):
             db.session.commit()
             ids = {"quiz": quiz.id, "learner": learner.id}
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=DevRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}", ids

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask import Flask, Response, request
+from werkzeug.serving import WSGIRequestHandler
 
 # No inline script or style anywhere (templates keep both in static/), images also from data:
 # URLs (Bootstrap's CSS draws its icons with them), and no page inside another site's frame.
@@ -48,3 +49,11 @@ def install_security_headers(app: Flask) -> None:
         for name, value in security_headers(production, static):
             response.headers[name] = value
         return response
+
+
+class DevRequestHandler(WSGIRequestHandler):
+    """Werkzeug's development server without its and Python's versions in the Server header
+    (`trainer run`, and the live servers of the browser tests)."""
+
+    def version_string(self) -> str:
+        return "Werkzeug"
