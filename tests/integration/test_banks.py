@@ -198,6 +198,33 @@ def test_import_preview_then_confirm(trainer_client, bank, db_session):
     assert trainer_client.get(preview_url).status_code == 302
 
 
+def test_an_import_with_a_stem_over_the_forms_limit_imports_nothing(trainer_client, bank,
+                                                                      db_session):
+    """The form refuses a question text over 20,000 characters; so does an import, naming the
+    line, and with one bad question nothing is imported."""
+    limit = 20_000
+    form = trainer_client.post(f"/banks/{bank.id}/questions/new",
+                               question_form(stem="长" * (limit + 1), id_number="LONG-0"))
+    assert form.status_code == 200
+    before = len(current(db_session, bank.id))
+    text = f"// [id:OK-1]\n短题？{{=是 ~否}}\n\n// [id:LONG-1]\n{'长' * (limit + 1)}{{=是 ~否}}\n"
+    preview_url = _upload(trainer_client, bank, "long.gift", text.encode()).headers["Location"]
+    page = trainer_client.get(preview_url).get_data(as_text=True)
+    assert re.search(r'<tr class="table-danger">\s*<td>5</td>', page)
+    assert "20001" in page and "20000" in page
+    response = trainer_client.post(preview_url, {})
+    assert response.status_code == 200
+    assert len(current(db_session, bank.id)) == before
+    # Exactly at the limit is accepted, by the import as by the form.
+    text = f"// [id:LONG-2]\n{'长' * limit}{{=是 ~否}}\n"
+    preview_url = _upload(trainer_client, bank, "limit.gift", text.encode()).headers["Location"]
+    assert trainer_client.post(preview_url, {}).status_code == 302
+    form = trainer_client.post(f"/banks/{bank.id}/questions/new",
+                               question_form(stem="长" * limit, id_number="LONG-3"))
+    assert form.status_code == 302
+    assert len(current(db_session, bank.id)) == before + 2
+
+
 def test_staging_belongs_to_its_trainer(trainer_client, bank, make_staff, another_client):
     response = _upload(trainer_client, bank, "a.gift", "题？{=是 ~否}".encode())
     other = make_staff("trainer")

@@ -27,6 +27,10 @@ __all__ = [
     "FALSE_TEXT",
     "MAX_CHOICES",
     "MAX_POINTS",
+    "MAX_STEM_LENGTH",
+    "MAX_EXPLANATION_LENGTH",
+    "MAX_CHOICE_LENGTH",
+    "MAX_FEEDBACK_LENGTH",
     "WEIGHT_QUANTUM",
     "W100",
     "W0",
@@ -64,6 +68,12 @@ TRUE_TEXT = "正确"
 FALSE_TEXT = "错误"
 
 MAX_CHOICES = 20
+# The longest texts a question may hold, in characters: the question form and every importer
+# apply the same limits (validate_question), so no route around the form stores more.
+MAX_STEM_LENGTH = 20_000
+MAX_EXPLANATION_LENGTH = 20_000
+MAX_CHOICE_LENGTH = 5_000
+MAX_FEEDBACK_LENGTH = 2_000
 # Far above any sensible mark; it keeps absurd numbers out of the database's numeric column.
 MAX_POINTS = Decimal("1000")
 WEIGHT_QUANTUM = Decimal("0.00001")
@@ -338,6 +348,9 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
         fail(N_("Unknown text format “{format}”."), format=q.text_format)
     if not q.stem.strip():
         fail(N_("The question has no text."))
+    elif len(q.stem) > MAX_STEM_LENGTH:
+        fail(N_("The question text is {length} characters long; at most {max} are allowed."),
+             length=len(q.stem), max=MAX_STEM_LENGTH)
     if not (isinstance(q.difficulty, int) and 1 <= q.difficulty <= 3):
         fail(N_("Difficulty must be 1, 2 or 3, not {difficulty}."), difficulty=q.difficulty)
     points = q.default_points
@@ -353,6 +366,13 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
     for number, c in enumerate(choices, 1):
         if not c.text.strip():
             fail(N_("Choice {number} has no text."), number=number)
+        elif len(c.text) > MAX_CHOICE_LENGTH:
+            fail(N_("Choice {number} is {length} characters long; at most {max} are allowed."),
+                 number=number, length=len(c.text), max=MAX_CHOICE_LENGTH)
+        if len(c.feedback) > MAX_FEEDBACK_LENGTH:
+            fail(N_("The feedback of choice {number} is {length} characters long; at most "
+                    "{max} are allowed."),
+                 number=number, length=len(c.feedback), max=MAX_FEEDBACK_LENGTH)
         w = c.weight
         if not isinstance(w, Decimal) or not w.is_finite() or not -_HUNDRED <= w <= _HUNDRED:
             weights_ok = False
@@ -361,6 +381,9 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
                 number=number,
                 weight=w,
             )
+    if len(q.explanation) > MAX_EXPLANATION_LENGTH:
+        fail(N_("The explanation is {length} characters long; at most {max} are allowed."),
+             length=len(q.explanation), max=MAX_EXPLANATION_LENGTH)
 
     if q.qtype == "single":
         if len(choices) < 2:
