@@ -169,6 +169,26 @@ def test_scripts_in_question_text_are_never_rendered(trainer_client, bank, db_se
     assert "<script>alert(1)" not in page and "onerror" not in page
 
 
+def test_the_form_refuses_an_image_from_another_site_and_keeps_links(trainer_client, bank,
+                                                                      db_session):
+    pixel = "https://tracker.example/pixel.gif"
+    before = len(current(db_session, bank.id))
+    page = trainer_client.post(f"/banks/{bank.id}/questions/new", question_form(
+        stem=f"看图回答 ![]({pixel})", id_number="IMG-1")).get_data(as_text=True)
+    assert pixel in page and "IMG-1" in page
+    assert len(current(db_session, bank.id)) == before
+    original = current(db_session, bank.id)[0]
+    response = trainer_client.post(f"/banks/questions/{original.id}/edit", question_form(
+        text_format="html", explanation=f'<p>详见<iframe src="{pixel}"></iframe></p>'))
+    assert response.status_code == 200 and pixel in response.get_data(as_text=True)
+    response = trainer_client.post(f"/banks/{bank.id}/questions/new", question_form(
+        stem="见[服务规范](https://example.com/std)。", id_number="LINK-1"))
+    assert response.status_code == 302
+    page = trainer_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<a href="https://example.com/std" rel="noopener noreferrer">' in page
+    assert len(current(db_session, bank.id)) == before + 1
+
+
 def _upload(client, bank, name, data, fmt="auto"):
     return client.post(f"/banks/{bank.id}/import", {"file": (io.BytesIO(data), name),
                                                     "format": fmt},

@@ -380,3 +380,43 @@ def test_every_importer_refuses_a_stem_over_the_limit_with_its_line_or_row() -> 
         assert [(issue.line, issue.params) for issue in result.errors] == [
             (line, {"length": MAX_STEM_LENGTH + 1, "max": MAX_STEM_LENGTH})], name
         assert all(len(q.stem) <= MAX_STEM_LENGTH for q in result.questions), name
+
+
+# -- resources from other sites: refused by every importer, hyperlinks kept ----------------------
+
+PIXEL = "https://tracker.example/pixel.gif"
+
+
+def test_validation_refuses_resources_from_elsewhere_naming_the_question_and_the_url() -> None:
+    problems = validate_question(single(id_number="SE-9", text_format="html",
+                                        stem=f'<p>看图<img src="{PIXEL}"></p>'))
+    assert [params for _, params in problems] == [{"question": "SE-9", "url": PIXEL}]
+    q = single(explanation=f"![标志]({PIXEL})")
+    q.choices[0].text = "![其他](//cdn.example/a.png)"
+    assert [params for _, params in validate_question(q)] == [
+        {"question": "结束服务时应当使用哪一声？", "url": "//cdn.example/a.png"},
+        {"question": "结束服务时应当使用哪一声？", "url": PIXEL}]
+    assert validate_question(single(stem="见[服务规范](https://example.com/std)。")) == []
+
+
+def test_every_importer_refuses_resources_from_elsewhere_and_keeps_links() -> None:
+    from trainer.banks.formats.table import export_xlsx
+
+    gift = (f"::G1::[html]<p>看图<img src=\"{PIXEL}\"></p>{{=是 ~否}}\n\n"
+            "::G2::见[服务规范](https://example.com/std)。{=是 ~否}\n")
+    xml = ('<?xml version="1.0"?>\n<quiz>\n<question type="truefalse">\n'
+           '<name><text>X1</text></name>\n<questiontext format="html">'
+           f'<text><![CDATA[<p style="background: url({PIXEL})">看图</p>]]></text>'
+           '</questiontext>\n<answer fraction="100"><text>true</text></answer>\n'
+           '<answer fraction="0"><text>false</text></answer>\n</question>\n</quiz>\n').encode()
+    xlsx = export_xlsx([single(stem=f"看图 ![]({PIXEL})", id_number="T-1"),
+                        single(stem="见[规范](https://example.com/std)。")])
+    for name, data, line, question, kept in (("a.gift", gift.encode(), 1, "看图", 1),
+                                             ("a.xml", xml, 3, "看图", 0),
+                                             ("a.xlsx", xlsx, 2, "T-1", 1)):
+        result = parse_file(data, name)
+        assert [(issue.line, issue.params["url"]) for issue in result.errors] == [
+            (line, PIXEL)], name
+        assert question in result.errors[0].params["question"], name
+        assert len(result.questions) == kept, name
+        assert PIXEL in result.errors[0].render()

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from trainer.core.markdown import external_resources, words_of
+
 __all__ = [
     "N_",
     "QTYPES",
@@ -384,6 +386,16 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
     if len(q.explanation) > MAX_EXPLANATION_LENGTH:
         fail(N_("The explanation is {length} characters long; at most {max} are allowed."),
              length=len(q.explanation), max=MAX_EXPLANATION_LENGTH)
+    # A picture (or frame, sound…) from another site would be fetched by every learner's browser
+    # opening the question, telling that site who sits the exam. Links are fetched only when
+    # followed: they stay.
+    texts = [q.stem, *(c.text for c in choices), *(c.feedback for c in choices), q.explanation]
+    for url in dict.fromkeys(url for text in texts
+                             for url in external_resources(text, q.text_format)):
+        fail(N_("Question “{question}” would make each learner's browser fetch {url} from "
+                "another site, which could then see who opens it. Remove it; a link to it "
+                "is fine."),
+             question=q.id_number or excerpt_of(words_of(q.stem, q.text_format)), url=url)
 
     if q.qtype == "single":
         if len(choices) < 2:
