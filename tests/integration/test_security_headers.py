@@ -109,6 +109,18 @@ def test_unknown_pages_and_refused_methods_carry_the_headers(client):
     assert_secured(response)
 
 
+def test_an_unexpected_error_page_carries_the_headers(app, client, monkeypatch):
+    def broken():
+        raise RuntimeError("a bug")
+
+    broken._access = app.view_functions["core.healthz"]._access
+    monkeypatch.setitem(app.view_functions, "core.healthz", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_UNEXPECTED", False)
+    response = client.get("/healthz")
+    assert response.status_code == 500
+    assert_secured(response)
+
+
 def test_a_one_time_password_and_a_personal_record_are_never_stored(client, users, db_session):
     client.login(users["hr"].employee_no)
     response = client.post(f"/staff/{users['learner'].id}/reset-password")
