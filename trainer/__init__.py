@@ -38,9 +38,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from trainer.core.errors import register_error_handlers
     from trainer.core.i18n import install_template_helpers
     from trainer.core.permissions import install_access_check
+    from trainer.core.security import install_security_headers
     from trainer.core.templates import install_asset_tags, install_bytecode_cache
 
     install_access_check(app)
+    install_security_headers(app)
     register_error_handlers(app)
     install_template_helpers(app)
     install_bytecode_cache(app)

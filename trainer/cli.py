@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import (
+    FlaskGroup,
+    ScriptInfo,
+    get_debug_flag,
+    pass_script_info,
+    run_command,
+    show_server_banner,
+)
 
 
 def _create_app() -> Flask:
@@ -15,6 +22,28 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """Trainer: training tracks, timed quizzes and training records."""
+
+
+@click.command("run", params=run_command.params, help=run_command.help,
+               short_help=run_command.short_help)
+@pass_script_info
+def run(info: ScriptInfo, host: str, port: int, reload: bool | None, debugger: bool | None,
+        with_threads: bool, cert, extra_files, exclude_patterns) -> None:
+    """Flask's `run` (the same options), whose server does not announce its versions: Flask's
+    own command gives Werkzeug no other request handler."""
+    from werkzeug.serving import run_simple
+
+    from trainer.core.security import DevRequestHandler
+
+    debug = get_debug_flag()
+    show_server_banner(debug, info.app_import_path)
+    run_simple(host, port, info.load_app(), use_reloader=debug if reload is None else reload,
+               use_debugger=debug if debugger is None else debugger, threaded=with_threads,
+               ssl_context=cert, extra_files=extra_files, exclude_patterns=exclude_patterns,
+               request_handler=DevRequestHandler)
+
+
+main.add_command(run)
 
 
 def register_commands(app: Flask) -> None:

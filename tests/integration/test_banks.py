@@ -169,6 +169,26 @@ def test_scripts_in_question_text_are_never_rendered(trainer_client, bank, db_se
     assert "<script>alert(1)" not in page and "onerror" not in page
 
 
+def test_the_form_refuses_an_image_from_another_site_and_keeps_links(trainer_client, bank,
+                                                                      db_session):
+    pixel = "https://tracker.example/pixel.gif"
+    before = len(current(db_session, bank.id))
+    page = trainer_client.post(f"/banks/{bank.id}/questions/new", question_form(
+        stem=f"看图回答 ![]({pixel})", id_number="IMG-1")).get_data(as_text=True)
+    assert pixel in page and "IMG-1" in page
+    assert len(current(db_session, bank.id)) == before
+    original = current(db_session, bank.id)[0]
+    response = trainer_client.post(f"/banks/questions/{original.id}/edit", question_form(
+        text_format="html", explanation=f'<p>详见<iframe src="{pixel}"></iframe></p>'))
+    assert response.status_code == 200 and pixel in response.get_data(as_text=True)
+    response = trainer_client.post(f"/banks/{bank.id}/questions/new", question_form(
+        stem="见[服务规范](https://example.com/std)。", id_number="LINK-1"))
+    assert response.status_code == 302
+    page = trainer_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<a href="https://example.com/std" rel="noopener noreferrer">' in page
+    assert len(current(db_session, bank.id)) == before + 1
+
+
 def _upload(client, bank, name, data, fmt="auto"):
     return client.post(f"/banks/{bank.id}/import", {"file": (io.BytesIO(data), name),
                                                     "format": fmt},
@@ -196,6 +216,33 @@ def test_import_preview_then_confirm(trainer_client, bank, db_session):
     assert len(current(db_session, bank.id)) == before + 1  # the duplicate is not doubled
     # The staging is gone once used.
     assert trainer_client.get(preview_url).status_code == 302
+
+
+def test_an_import_with_a_stem_over_the_forms_limit_imports_nothing(trainer_client, bank,
+                                                                      db_session):
+    """The form refuses a question text over 20,000 characters; so does an import, naming the
+    line, and with one bad question nothing is imported."""
+    limit = 20_000
+    form = trainer_client.post(f"/banks/{bank.id}/questions/new",
+                               question_form(stem="长" * (limit + 1), id_number="LONG-0"))
+    assert form.status_code == 200
+    before = len(current(db_session, bank.id))
+    text = f"// [id:OK-1]\n短题？{{=是 ~否}}\n\n// [id:LONG-1]\n{'长' * (limit + 1)}{{=是 ~否}}\n"
+    preview_url = _upload(trainer_client, bank, "long.gift", text.encode()).headers["Location"]
+    page = trainer_client.get(preview_url).get_data(as_text=True)
+    assert re.search(r'<tr class="table-danger">\s*<td>5</td>', page)
+    assert "20001" in page and "20000" in page
+    response = trainer_client.post(preview_url, {})
+    assert response.status_code == 200
+    assert len(current(db_session, bank.id)) == before
+    # Exactly at the limit is accepted, by the import as by the form.
+    text = f"// [id:LONG-2]\n{'长' * limit}{{=是 ~否}}\n"
+    preview_url = _upload(trainer_client, bank, "limit.gift", text.encode()).headers["Location"]
+    assert trainer_client.post(preview_url, {}).status_code == 302
+    form = trainer_client.post(f"/banks/{bank.id}/questions/new",
+                               question_form(stem="长" * limit, id_number="LONG-3"))
+    assert form.status_code == 302
+    assert len(current(db_session, bank.id)) == before + 2
 
 
 def test_staging_belongs_to_its_trainer(trainer_client, bank, make_staff, another_client):

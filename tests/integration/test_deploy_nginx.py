@@ -17,21 +17,25 @@ import pytest
 import requests
 
 from tests.conftest import skip_or_fail
+from trainer.core.security import security_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from exam_day import NGINX_MAIN, gunicorn_command, render_nginx_site  # noqa: E402
 
-# Each pool answers with its name, the path and the forwarded headers it was given.
+# Each pool answers with its name, the path and the forwarded headers it was given, and the
+# security headers the app sets on every response.
 POOL_APP = '''
 import os
+
+from trainer.core.security import security_headers
 
 def app(environ, start_response):
     body = " ".join([os.environ["POOL"], environ["PATH_INFO"],
                      environ.get("HTTP_X_FORWARDED_FOR", "-"),
                      environ.get("HTTP_X_FORWARDED_PROTO", "-"), environ.get("HTTP_HOST", "-")])
-    start_response("200 OK", [("Content-Type", "text/plain")])
+    start_response("200 OK", [("Content-Type", "text/plain"), *security_headers(False)])
     return [body.encode()]
 '''
 
@@ -68,7 +72,8 @@ def stack():
     for pool in ("front", "exam"):
         command = gunicorn_command(1, 1, f"unix:{tmp_path / pool}.sock")
         command[-1] = "pool:app"
-        processes.append(subprocess.Popen(command, cwd=tmp_path, env={**os.environ, "POOL": pool},
+        processes.append(subprocess.Popen(command, cwd=tmp_path,
+                                          env={**os.environ, "POOL": pool, "PYTHONPATH": str(ROOT)},
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     port = _free_port()
     (tmp_path / "site.conf").write_text(render_nginx_site(
@@ -117,6 +122,28 @@ def test_static_files_come_from_disk_not_from_the_app(stack):
     assert r.status_code == 200
     assert r.content == (ROOT / "static" / "js" / "quiz.js").read_bytes()
     assert "javascript" in r.headers["Content-Type"]
+
+
+def test_static_files_carry_the_apps_security_headers_and_stay_cacheable(stack):
+    """nginx serves /static/ itself, so it adds what the app adds to everything it serves,
+    except no-store: static files are cached."""
+    expected = security_headers(production=False, static=True)
+    for path in ("/static/js/quiz.js", "/static/no-such-file.css"):
+        headers = requests.get(f"{stack}{path}", timeout=5).raw.headers
+        assert [(name, headers.getlist(name)) for name, _ in expected] \
+            == [(name, [value]) for name, value in expected], path
+        assert "Strict-Transport-Security" not in headers   # plain HTTP here
+    response = requests.get(f"{stack}/static/js/quiz.js", timeout=5)
+    assert response.headers["Cache-Control"] == "max-age=3600"
+
+
+def test_proxied_pages_carry_the_apps_one_policy_and_no_nginx_version(stack):
+    policy = dict(security_headers(production=False))["Content-Security-Policy"]
+    for path in ("/login", "/attempts/12"):
+        response = requests.get(f"{stack}{path}", timeout=5)
+        assert response.raw.headers.getlist("Content-Security-Policy") == [policy], path
+        assert response.raw.headers.getlist("Cache-Control") == ["no-store"], path
+        assert response.headers["Server"] == "nginx", path
 
 
 def test_the_readmes_sed_line_renders_the_site_as_the_benchmark_does():

@@ -68,6 +68,37 @@ def test_changed_lesson_gets_a_revision_and_removed_one_is_retired(db_session, t
     assert gone.retired
 
 
+def test_a_lesson_with_an_image_from_another_site_is_refused(db_session, tmp_path):
+    """A lesson that would have each reader's browser fetch a file from another site is not
+    loaded (a revised one keeps its last good revision); a link is fine."""
+    sync_banks(ROOT / "question_banks", now=utcnow())
+    root = tmp_path / "courses"
+    shutil.copytree(ROOT / "courses" / "reentry", root / "reentry")
+    sync_courses(root, now=utcnow())
+    pixel = "https://tracker.example/pixel.gif"
+    lessons = sorted((root / "reentry").glob("*/*.md"))
+    revised = lessons[0]
+    original = revised.read_text(encoding="utf-8")
+    revised.write_text(original + f"\n![图]({pixel})\n", encoding="utf-8")
+    fresh = lessons[0].parent / "99-new.md"
+    fresh.write_text(original + f'\n<img src="{pixel}">\n', encoding="utf-8")
+    linked = lessons[1]
+    linked.write_text(linked.read_text(encoding="utf-8") + "\n[规范](https://example.com/)\n",
+                      encoding="utf-8")
+    report = sync_courses(root, now=utcnow())
+    assert len(report.errors) == 2
+    for path in (revised, fresh):
+        key = path.relative_to(root).as_posix()
+        assert any(error.startswith(key) and pixel in error for error in report.errors)
+    assert report.lessons_revised == 1 and report.lessons_created == 0
+    assert report.lessons_retired == 0
+    lesson = db_session.scalar(select(Lesson).where(
+        Lesson.path == revised.relative_to(root).as_posix()))
+    assert lesson.current.content == original and not lesson.retired
+    assert db_session.scalar(select(Lesson).where(
+        Lesson.path == fresh.relative_to(root).as_posix())) is None
+
+
 def test_a_hire_recorded_by_hr_gets_onboarding(content, client, users, db_session, today):
     client.login(users["hr"].employee_no)
     response = client.post("/staff/new", {

@@ -337,3 +337,86 @@ def test_a_document_without_questions_is_an_error_not_an_empty_success() -> None
     result = parse_file("客户服务理念\n第二行\n".encode(), "notes.txt")
     assert result.format == "paper" and [i.line for i in result.skipped] == [1, 2]
     assert not result.ok and "No questions" in result.errors[0].render()
+
+
+# -- text lengths: one rule for the form and every importer --------------------------------------
+
+
+def test_texts_longer_than_the_forms_limits_are_refused_by_validation() -> None:
+    from trainer.banks.formats.base import (
+        MAX_CHOICE_LENGTH,
+        MAX_EXPLANATION_LENGTH,
+        MAX_FEEDBACK_LENGTH,
+        MAX_STEM_LENGTH,
+    )
+
+    assert MAX_STEM_LENGTH == 20_000
+    assert validate_question(single(stem="问" * MAX_STEM_LENGTH)) == []
+    assert validate_question(single(stem="问" * (MAX_STEM_LENGTH + 1))) == [(
+        "The question text is {length} characters long; at most {max} are allowed.",
+        {"length": MAX_STEM_LENGTH + 1, "max": MAX_STEM_LENGTH})]
+    too_long = single(explanation="解" * (MAX_EXPLANATION_LENGTH + 1))
+    too_long.choices[2] = ParsedChoice("甲" * (MAX_CHOICE_LENGTH + 1), D(0),
+                                       "馈" * (MAX_FEEDBACK_LENGTH + 1))
+    assert [params for _, params in validate_question(too_long)] == [
+        {"number": 3, "length": MAX_CHOICE_LENGTH + 1, "max": MAX_CHOICE_LENGTH},
+        {"number": 3, "length": MAX_FEEDBACK_LENGTH + 1, "max": MAX_FEEDBACK_LENGTH},
+        {"length": MAX_EXPLANATION_LENGTH + 1, "max": MAX_EXPLANATION_LENGTH}]
+
+
+def test_every_importer_refuses_a_stem_over_the_limit_with_its_line_or_row() -> None:
+    from trainer.banks.formats.base import MAX_STEM_LENGTH
+    from trainer.banks.formats.table import export_xlsx
+
+    long_stem = "长" * (MAX_STEM_LENGTH + 1)
+    gift = f"短题？{{=是 ~否}}\n\n\n{long_stem}{{=是 ~否}}\n".encode()
+    xml = ('<?xml version="1.0"?>\n<quiz>\n<question type="truefalse">\n'
+           f'<questiontext format="html"><text>{long_stem}</text></questiontext>\n'
+           '<answer fraction="100"><text>true</text></answer>\n'
+           '<answer fraction="0"><text>false</text></answer>\n</question>\n</quiz>\n').encode()
+    xlsx = export_xlsx([single(), single(stem=long_stem)])
+    for name, data, line in (("a.gift", gift, 4), ("a.xml", xml, 3), ("a.xlsx", xlsx, 3)):
+        result = parse_file(data, name)
+        assert [(issue.line, issue.params) for issue in result.errors] == [
+            (line, {"length": MAX_STEM_LENGTH + 1, "max": MAX_STEM_LENGTH})], name
+        assert all(len(q.stem) <= MAX_STEM_LENGTH for q in result.questions), name
+
+
+# -- resources from other sites: refused by every importer, hyperlinks kept ----------------------
+
+PIXEL = "https://tracker.example/pixel.gif"
+
+
+def test_validation_refuses_resources_from_elsewhere_naming_the_question_and_the_url() -> None:
+    problems = validate_question(single(id_number="SE-9", text_format="html",
+                                        stem=f'<p>看图<img src="{PIXEL}"></p>'))
+    assert [params for _, params in problems] == [{"question": "SE-9", "url": PIXEL}]
+    q = single(explanation=f"![标志]({PIXEL})")
+    q.choices[0].text = "![其他](//cdn.example/a.png)"
+    assert [params for _, params in validate_question(q)] == [
+        {"question": "结束服务时应当使用哪一声？", "url": "//cdn.example/a.png"},
+        {"question": "结束服务时应当使用哪一声？", "url": PIXEL}]
+    assert validate_question(single(stem="见[服务规范](https://example.com/std)。")) == []
+
+
+def test_every_importer_refuses_resources_from_elsewhere_and_keeps_links() -> None:
+    from trainer.banks.formats.table import export_xlsx
+
+    gift = (f"::G1::[html]<p>看图<img src=\"{PIXEL}\"></p>{{=是 ~否}}\n\n"
+            "::G2::见[服务规范](https://example.com/std)。{=是 ~否}\n")
+    xml = ('<?xml version="1.0"?>\n<quiz>\n<question type="truefalse">\n'
+           '<name><text>X1</text></name>\n<questiontext format="html">'
+           f'<text><![CDATA[<p style="background: url({PIXEL})">看图</p>]]></text>'
+           '</questiontext>\n<answer fraction="100"><text>true</text></answer>\n'
+           '<answer fraction="0"><text>false</text></answer>\n</question>\n</quiz>\n').encode()
+    xlsx = export_xlsx([single(stem=f"看图 ![]({PIXEL})", id_number="T-1"),
+                        single(stem="见[规范](https://example.com/std)。")])
+    for name, data, line, question, kept in (("a.gift", gift.encode(), 1, "看图", 1),
+                                             ("a.xml", xml, 3, "看图", 0),
+                                             ("a.xlsx", xlsx, 2, "T-1", 1)):
+        result = parse_file(data, name)
+        assert [(issue.line, issue.params["url"]) for issue in result.errors] == [
+            (line, PIXEL)], name
+        assert question in result.errors[0].params["question"], name
+        assert len(result.questions) == kept, name
+        assert PIXEL in result.errors[0].render()

@@ -20,6 +20,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trainer.banks.formats import ParsedChoice, ParsedQuestion
 from trainer.banks.formats.base import (
+    MAX_CHOICE_LENGTH,
+    MAX_EXPLANATION_LENGTH,
+    MAX_FEEDBACK_LENGTH,
+    MAX_STEM_LENGTH,
     TRUE_TEXT,
     is_keep_in_place_text,
     parse_category_path,
@@ -39,10 +43,11 @@ class BankForm(FlaskForm):
 
 
 class ChoiceRow(Form):
-    text = TextAreaField(_l("Choice"), validators=[Optional(), Length(max=5000)])
+    text = TextAreaField(_l("Choice"), validators=[Optional(), Length(max=MAX_CHOICE_LENGTH)])
     weight = DecimalField(_l("Weight (percent)"), places=5, validators=[Optional(),
                                                                NumberRange(-100, 100)])
-    feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=2000)])
+    feedback = StringField(_l("Feedback"),
+                           validators=[Optional(), Length(max=MAX_FEEDBACK_LENGTH)])
     keep_in_place = BooleanField(_l("Keep in place"))
 
 
@@ -51,13 +56,17 @@ class QuestionForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=255)])
     category = StringField(_l("Knowledge point (category path, a/b)"),
                            validators=[Optional(), Length(max=500)])
-    stem = TextAreaField(_l("Question text"), validators=[DataRequired(), Length(max=20000)])
+    # The length limits are the importers' too (formats.base.validate_question, which the
+    # services run on every save); the form's own check puts the message beside the field.
+    stem = TextAreaField(_l("Question text"),
+                         validators=[DataRequired(), Length(max=MAX_STEM_LENGTH)])
     text_format = SelectField(_l("Text format"), choices=FORMAT_CHOICES, default="markdown")
     choices = FieldList(FormField(ChoiceRow), min_entries=CHOICE_ROWS, max_entries=20)
     tf_answer = SelectField(_l("Answer (true/false)"),
                             choices=[("true", _l("True")), ("false", _l("False"))],
                             default="true")
-    explanation = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=20000)])
+    explanation = TextAreaField(_l("Explanation"),
+                                validators=[Optional(), Length(max=MAX_EXPLANATION_LENGTH)])
     difficulty = SelectField(_l("Difficulty"), choices=DIFFICULTY_CHOICES, default="2")
     default_points = DecimalField(_l("Points"), default=Decimal("1"), places=2,
                                   validators=[DataRequired(), NumberRange(min=0.01, max=1000)])

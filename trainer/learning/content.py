@@ -14,6 +14,7 @@ from sqlalchemy import select
 from trainer.banks.models import Category, QuestionBank
 from trainer.core.audit import record_event
 from trainer.core.db import db
+from trainer.core.markdown import external_resources
 from trainer.learning.models import TRACK_KEYS, Course, Lesson, LessonRevision, Track
 from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Quiz
@@ -103,6 +104,14 @@ def _sync_lessons(course: Course, folder: Path, root: Path, *, now: datetime,
         key = path.relative_to(root).as_posix()
         seen.add(key)
         text = path.read_text(encoding="utf-8")
+        # A picture from another site would tell that site who reads the lesson: refused, and
+        # a lesson already loaded keeps its last revision.
+        elsewhere = external_resources(text, "markdown")
+        for url in elsewhere:
+            report.errors.append(f"{key}: not loaded: {url} would be fetched from another site "
+                                 "by every reader's browser (a link to it is fine)")
+        if elsewhere:
+            continue
         for section in missing_sections(text):
             report.errors.append(f"{key}: missing section {section}")
         digest = content_hash(text)

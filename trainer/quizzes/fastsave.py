@@ -30,6 +30,7 @@ from trainer.core.csrf import VerifiedSignatures
 from trainer.core.db import db, reset_write_intent, set_write_intent
 from trainer.core.params import is_db_int
 from trainer.core.permissions import identity_in
+from trainer.core.security import security_headers
 from trainer.core.timeutil import utcnow
 from trainer.quizzes import services
 
@@ -69,7 +70,8 @@ class FastSave:
         payload = json.dumps(answer, separators=(",", ":")).encode() + b"\n"
         start_response("200 OK", [("Content-Type", "application/json"),
                                   ("Content-Length", str(len(payload))),
-                                  ("Vary", "Cookie")])
+                                  ("Vary", "Cookie"),
+                                  *security_headers(self.app.config["PRODUCTION"])])
         return [payload]
 
     @staticmethod

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
+from trainer.core.markdown import external_resources, words_of
+
 __all__ = [
     "N_",
     "QTYPES",
@@ -27,6 +29,10 @@ __all__ = [
     "FALSE_TEXT",
     "MAX_CHOICES",
     "MAX_POINTS",
+    "MAX_STEM_LENGTH",
+    "MAX_EXPLANATION_LENGTH",
+    "MAX_CHOICE_LENGTH",
+    "MAX_FEEDBACK_LENGTH",
     "WEIGHT_QUANTUM",
     "W100",
     "W0",
@@ -64,6 +70,12 @@ TRUE_TEXT = "正确"
 FALSE_TEXT = "错误"
 
 MAX_CHOICES = 20
+# The longest texts a question may hold, in characters: the question form and every importer
+# apply the same limits (validate_question), so no route around the form stores more.
+MAX_STEM_LENGTH = 20_000
+MAX_EXPLANATION_LENGTH = 20_000
+MAX_CHOICE_LENGTH = 5_000
+MAX_FEEDBACK_LENGTH = 2_000
 # Far above any sensible mark; it keeps absurd numbers out of the database's numeric column.
 MAX_POINTS = Decimal("1000")
 WEIGHT_QUANTUM = Decimal("0.00001")
@@ -338,6 +350,9 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
         fail(N_("Unknown text format “{format}”."), format=q.text_format)
     if not q.stem.strip():
         fail(N_("The question has no text."))
+    elif len(q.stem) > MAX_STEM_LENGTH:
+        fail(N_("The question text is {length} characters long; at most {max} are allowed."),
+             length=len(q.stem), max=MAX_STEM_LENGTH)
     if not (isinstance(q.difficulty, int) and 1 <= q.difficulty <= 3):
         fail(N_("Difficulty must be 1, 2 or 3, not {difficulty}."), difficulty=q.difficulty)
     points = q.default_points
@@ -353,6 +368,13 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
     for number, c in enumerate(choices, 1):
         if not c.text.strip():
             fail(N_("Choice {number} has no text."), number=number)
+        elif len(c.text) > MAX_CHOICE_LENGTH:
+            fail(N_("Choice {number} is {length} characters long; at most {max} are allowed."),
+                 number=number, length=len(c.text), max=MAX_CHOICE_LENGTH)
+        if len(c.feedback) > MAX_FEEDBACK_LENGTH:
+            fail(N_("The feedback of choice {number} is {length} characters long; at most "
+                    "{max} are allowed."),
+                 number=number, length=len(c.feedback), max=MAX_FEEDBACK_LENGTH)
         w = c.weight
         if not isinstance(w, Decimal) or not w.is_finite() or not -_HUNDRED <= w <= _HUNDRED:
             weights_ok = False
@@ -361,6 +383,19 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
                 number=number,
                 weight=w,
             )
+    if len(q.explanation) > MAX_EXPLANATION_LENGTH:
+        fail(N_("The explanation is {length} characters long; at most {max} are allowed."),
+             length=len(q.explanation), max=MAX_EXPLANATION_LENGTH)
+    # A picture (or frame, sound…) from another site would be fetched by every learner's browser
+    # opening the question, telling that site who sits the exam. Links are fetched only when
+    # followed: they stay.
+    texts = [q.stem, *(c.text for c in choices), *(c.feedback for c in choices), q.explanation]
+    for url in dict.fromkeys(url for text in texts
+                             for url in external_resources(text, q.text_format)):
+        fail(N_("Question “{question}” would make each learner's browser fetch {url} from "
+                "another site, which could then see who opens it. Remove it; a link to it "
+                "is fine."),
+             question=q.id_number or excerpt_of(words_of(q.stem, q.text_format)), url=url)
 
     if q.qtype == "single":
         if len(choices) < 2:
