@@ -97,7 +97,9 @@ def create_staff(
         _check_may_grant(actor, set(), roles)
     if get_staff_by_employee_no(employee_no) is not None:
         raise DomainError("Employee number %(no)s is already in use.", no=employee_no)
-    otp = password or rules.one_time_password()
+    # An explicit password is the system's own (demo accounts, tests), not a person's choice.
+    otp = password or rules.one_time_password(name=name, employee_no=employee_no,
+                                              department=department)
     staff = StaffMember(
         employee_no=employee_no, name=name.strip(), department=department.strip(),
         position=position.strip(), hire_date=hire_date, locale=locale, timezone=timezone,
@@ -173,7 +175,8 @@ def set_login_enabled(actor: StaffMember, staff: StaffMember, enabled: bool, *,
 def reset_password(actor: StaffMember, staff: StaffMember, *, now: datetime) -> str:
     """Give the person a new one-time password, to be changed at their next login."""
     check_may_manage(actor, staff)
-    otp = rules.one_time_password()
+    otp = rules.one_time_password(name=staff.name, employee_no=staff.employee_no,
+                                  department=staff.department)
     staff.password_hash = hash_password(otp)
     staff.must_change_password = True
     staff.session_token = secrets.token_hex(16)
@@ -189,9 +192,10 @@ def change_password(staff: StaffMember, current: str, new: str, *, now: datetime
         raise DomainError("The current password is wrong.")
     if current == new:
         raise DomainError("The new password must differ from the current one.")
-    problems = rules.password_problems(new, staff.employee_no)
+    problems = rules.password_problems(new, name=staff.name, employee_no=staff.employee_no,
+                                       department=staff.department)
     if problems:
-        raise DomainError(problems[0])
+        raise rules.PasswordRefused(problems)
     staff.password_hash = hash_password(new)
     staff.must_change_password = False
     staff.session_token = secrets.token_hex(16)
