@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from trainer.core.errors import N_
+from trainer.core.spreadsheets import SpreadsheetRefused, check_xlsx_archive
 from trainer.core.textfiles import DecodeError, decode_bytes
 
 COLUMNS = {
@@ -30,6 +31,7 @@ ROLE_WORDS = {
     "管理员": "admin", "admin": "admin", "administrator": "admin",
 }
 MAX_ROWS = 20000
+MAX_COLUMNS = 100  # the reader stops there: a staff list has six
 _EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
@@ -84,12 +86,16 @@ def read_table(data: bytes, filename: str) -> list[list[object]]:
         from openpyxl import load_workbook  # imported here: only spreadsheet uploads pay for it
 
         try:
+            check_xlsx_archive(data)  # before openpyxl unpacks anything
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except SpreadsheetRefused:
+            raise  # (a ValueError too, but with its own message)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
             raise DecodeError(N_("The file is not a readable XLSX spreadsheet.")) from exc
         try:
             sheet = workbook.worksheets[0]
-            rows = [list(r) for _, r in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))]
+            rows = [list(r) for _, r in zip(range(MAX_ROWS + 2),
+                                            sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS))]
         finally:
             workbook.close()
         return rows
