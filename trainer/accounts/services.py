@@ -325,7 +325,9 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
     try:
         table = read_table(data, filename)
     except DecodeError as exc:
-        return ImportOutcome([], [RowError(0, "", exc.message, exc.params, brace=True)], 0)
+        row = exc.params.get("row", 0)  # known when the damage is inside the sheet
+        return ImportOutcome([], [RowError(row if isinstance(row, int) else 0, "", exc.message,
+                                           exc.params, brace=True)], 0)
     parsed: StaffImport = parse_staff_table(table, today)
     errors = list(parsed.errors)
     numbers = [r.employee_no.lower() for r in parsed.rows]
@@ -345,9 +347,15 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
         return ImportOutcome([], errors, len(parsed.rows))
     created = []
     for row in parsed.rows:
-        created.append(create_staff(
-            actor, employee_no=row.employee_no, name=row.name, department=row.department,
-            position=row.position, hire_date=row.hire_date, roles=row.roles, now=now))
+        try:
+            created.append(create_staff(
+                actor, employee_no=row.employee_no, name=row.name, department=row.department,
+                position=row.position, hire_date=row.hire_date, roles=row.roles, now=now))
+        except DomainError as exc:
+            # Every row passed the checks above, so only a change made meanwhile (another import
+            # of the same person) gets here; the caller rolls back the rows already written.
+            return ImportOutcome([], [RowError(row.row, "", exc.message, exc.params)],
+                                 len(parsed.rows))
     record_event(actor.id, "staff.imported", "staff", None, now=now,
                  details={"filename": filename, "count": len(created)})
     return ImportOutcome(created, [], len(parsed.rows))
