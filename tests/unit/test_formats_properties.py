@@ -6,11 +6,10 @@ Profiles: HYPOTHESIS_PROFILE=ci runs 500 examples per property, the default "dev
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trainer.banks.formats import (
@@ -40,20 +39,9 @@ from trainer.banks.formats.base import (
     truefalse_choices,
 )
 
+from tests.hypothesis_profiles import register_profiles
 
-def _register_profiles() -> None:
-    # Registering again only replaces a profile with the same settings: harmless when several
-    # modules (or a re-import) do it.
-    common = {
-        "deadline": None,
-        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
-    }
-    settings.register_profile("ci", max_examples=500, **common)
-    settings.register_profile("dev", max_examples=100, **common)
-    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
-
-
-_register_profiles()
+register_profiles()
 
 D = Decimal
 ISSUE_KINDS = {"error", "incomplete", "unsupported", "skipped"}

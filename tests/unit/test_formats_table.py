@@ -22,6 +22,8 @@ from trainer.banks.formats import (
 )
 from trainer.banks.formats.base import truefalse_choices
 
+from tests.spreadsheet_bombs import xlsx_bomb
+
 D = Decimal
 HEADER = [
     "题型",
@@ -315,9 +317,6 @@ def test_export_round_trip_and_formula_like_text_stays_text() -> None:
     assert sheet["B2"].data_type == "s" and sheet["B2"].value == "=SUM(A1:A2)"
 
 
-def test_decompression_bombs_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trainer.banks.formats import table
-
-    monkeypatch.setattr(table, "MAX_UNPACKED", 1000)
-    result = parse_xlsx(template_xlsx())
+def test_decompression_bombs_are_refused() -> None:
+    result = parse_xlsx(xlsx_bomb())
     assert not result.questions and "too large" in result.errors[0].render()

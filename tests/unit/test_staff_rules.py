@@ -8,8 +8,6 @@ from trainer.accounts.rules import (
     check_sequence,
     derive_status,
     last_leave_days,
-    one_time_password,
-    password_problems,
 )
 from trainer.core.errors import DomainError
 
@@ -53,16 +51,3 @@ def test_leave_length_is_return_minus_start():
     events = [ev("hire", 1, 1), ev("leave_start", 2, 2), ev("leave_return", 31, 3)]
     assert last_leave_days(events) == 29
     assert last_leave_days(events[:2]) is None
-
-
-def test_password_policy():
-    assert password_problems("short", "K1") != []
-    assert password_problems("K10001abc", "k10001abc") != []
-    assert password_problems("aaaaaaaaaa", "K1") != []
-    assert password_problems("a-good-pass-7", "K1") == []
-
-
-def test_one_time_passwords_are_random_and_unambiguous():
-    seen = {one_time_password() for _ in range(200)}
-    assert len(seen) == 200
-    assert all(len(p) == 10 and not set(p) & set("0O1lI") for p in seen)

@@ -95,7 +95,9 @@ def create_staff(
         _check_may_grant(actor, set(), roles)
     if get_staff_by_employee_no(employee_no) is not None:
         raise DomainError("Employee number %(no)s is already in use.", no=employee_no)
-    otp = password or rules.one_time_password()
+    # An explicit password is the system's own (demo accounts, tests), not a person's choice.
+    otp = password or rules.one_time_password(name=name, employee_no=employee_no,
+                                              department=department)
     staff = StaffMember(
         employee_no=employee_no, employee_no_key=rules.employee_no_key(employee_no),
         name=name.strip(), department=department.strip(),
@@ -173,7 +175,8 @@ def set_login_enabled(actor: StaffMember, staff: StaffMember, enabled: bool, *,
 def reset_password(actor: StaffMember, staff: StaffMember, *, now: datetime) -> str:
     """Give the person a new one-time password, to be changed at their next login."""
     check_may_manage(actor, staff)
-    otp = rules.one_time_password()
+    otp = rules.one_time_password(name=staff.name, employee_no=staff.employee_no,
+                                  department=staff.department)
     staff.password_hash = hash_password(otp)
     staff.must_change_password = True
     end_logins(actor, staff, reason="password_reset", now=now)
@@ -189,9 +192,10 @@ def change_password(staff: StaffMember, current: str, new: str, *, now: datetime
         raise DomainError("The current password is wrong.")
     if current == new:
         raise DomainError("The new password must differ from the current one.")
-    problems = rules.password_problems(new, staff.employee_no)
+    problems = rules.password_problems(new, name=staff.name, employee_no=staff.employee_no,
+                                       department=staff.department)
     if problems:
-        raise DomainError(problems[0])
+        raise rules.PasswordRefused(problems)
     staff.password_hash = hash_password(new)
     staff.must_change_password = False
     end_logins(staff, staff, reason="password_changed", now=now)
@@ -435,7 +439,9 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
     try:
         table = read_table(data, filename)
     except DecodeError as exc:
-        return ImportOutcome([], [RowError(0, "", exc.message, exc.params, brace=True)], 0)
+        row = exc.params.get("row", 0)  # known when the damage is inside the sheet
+        return ImportOutcome([], [RowError(row if isinstance(row, int) else 0, "", exc.message,
+                                           exc.params, brace=True)], 0)
     parsed: StaffImport = parse_staff_table(table, today)
     errors = list(parsed.errors)
     keys = [rules.employee_no_key(r.employee_no) for r in parsed.rows]
@@ -454,9 +460,15 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
         return ImportOutcome([], errors, len(parsed.rows))
     created = []
     for row in parsed.rows:
-        created.append(create_staff(
-            actor, employee_no=row.employee_no, name=row.name, department=row.department,
-            position=row.position, hire_date=row.hire_date, roles=row.roles, now=now))
+        try:
+            created.append(create_staff(
+                actor, employee_no=row.employee_no, name=row.name, department=row.department,
+                position=row.position, hire_date=row.hire_date, roles=row.roles, now=now))
+        except DomainError as exc:
+            # Every row passed the checks above, so only a change made meanwhile (another import
+            # of the same person) gets here; the caller rolls back the rows already written.
+            return ImportOutcome([], [RowError(row.row, "", exc.message, exc.params)],
+                                 len(parsed.rows))
     record_event(actor.id, "staff.imported", "staff", None, now=now,
                  details={"filename": filename, "count": len(created)})
     return ImportOutcome(created, [], len(parsed.rows))

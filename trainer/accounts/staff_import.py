@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import islice
 
-from trainer.core.errors import N_
+from trainer.accounts.rules import employee_no_key, normalise_employee_no
+from trainer.core.errors import DomainError, N_
+from trainer.core.spreadsheets import SpreadsheetRefused, check_xlsx_archive
 from trainer.core.textfiles import DecodeError, decode_bytes
 
 COLUMNS = {
@@ -30,7 +32,7 @@ ROLE_WORDS = {
     "管理员": "admin", "admin": "admin", "administrator": "admin",
 }
 MAX_ROWS = 20000
-_EMPLOYEE_NO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+MAX_COLUMNS = 100  # the reader stops there: a staff list has six
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
@@ -77,27 +79,51 @@ def _cell_text(value: object) -> str:
 
 
 def read_table(data: bytes, filename: str) -> list[list[object]]:
-    """Rows of cells from an XLSX or CSV file; raises DecodeError for anything else."""
+    """Rows of cells from an XLSX or CSV file; raises DecodeError (with the row when it is
+    known) for anything else."""
     if not data:
         raise DecodeError(N_("The file is empty."))
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook  # imported here: only spreadsheet uploads pay for it
-
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-            raise DecodeError(N_("The file is not a readable XLSX spreadsheet.")) from exc
-        try:
-            sheet = workbook.worksheets[0]
-            rows = [list(r) for _, r in zip(range(MAX_ROWS + 2), sheet.iter_rows(values_only=True))]
-        finally:
-            workbook.close()
-        return rows
+        return _read_xlsx(data)
     text, _encoding = decode_bytes(data)
+    rows: list[list[object]] = []
     try:
-        return [list(r) for r in csv.reader(io.StringIO(text))]
+        for row in csv.reader(io.StringIO(text)):
+            rows.append(row)
     except csv.Error as exc:
-        raise DecodeError(N_("The file is not a readable CSV file.")) from exc
+        # Without NUL bytes or stray carriage returns (decode_bytes sees to both), the one error
+        # left is a cell over the csv module's limit: an unclosed quote swallows the rest.
+        raise DecodeError(N_("Row {row} cannot be read: a cell is too long, often because a "
+                             "quotation mark is not closed."), row=len(rows) + 1) from exc
+    return rows
+
+
+def _read_xlsx(data: bytes) -> list[list[object]]:
+    from openpyxl import load_workbook  # imported here: only spreadsheet uploads pay for it
+
+    try:
+        check_xlsx_archive(data)  # before openpyxl unpacks anything
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except SpreadsheetRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike mean "unreadable"
+        raise DecodeError(N_("The file is not a readable XLSX spreadsheet.")) from exc
+    rows: list[list[object]] = []
+    try:
+        if not workbook.worksheets:
+            raise DecodeError(N_("The workbook has no worksheet."))
+        cells = workbook.worksheets[0].iter_rows(values_only=True, max_col=MAX_COLUMNS)
+        # Rows are unpacked and parsed as they are read: damage shows at the row it is in.
+        for row in islice(cells, MAX_ROWS + 2):
+            rows.append(list(row))
+    except DecodeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike mean "damaged"
+        raise DecodeError(N_("Row {row} of the sheet cannot be read: the file is damaged. Open "
+                             "it in Excel or WPS and save it again."), row=len(rows) + 1) from exc
+    finally:
+        workbook.close()
+    return rows
 
 
 def _map_header(header: list[object]) -> tuple[dict[str, int], list[RowError]]:
@@ -176,17 +202,22 @@ def parse_staff_table(table: list[list[object]], today: date) -> StaffImport:
         name = _cell_text(get("name"))
         department = _cell_text(get("department"))
         position = _cell_text(get("position"))
+        refused = None
+        if employee_no:
+            try:  # the one rule of the HR form and sign-in (NFKC, trimmed, no hidden characters)
+                employee_no = normalise_employee_no(employee_no)
+            except DomainError as exc:
+                refused = exc
         if not employee_no:
             row_errors.append(RowError(number, "工号", "The employee number is empty."))
-        elif not _EMPLOYEE_NO.match(employee_no):
-            row_errors.append(RowError(number, "工号", "The employee number %(value)s may only "
-                                       "hold letters, digits, - and _.", {"value": employee_no}))
-        elif employee_no in seen:
+        elif refused is not None:
+            row_errors.append(RowError(number, "工号", refused.message, refused.params))
+        elif (key := employee_no_key(employee_no)) in seen:
             row_errors.append(RowError(number, "工号", "The employee number %(value)s is already "
                                        "on row %(other)d.", {"value": employee_no,
-                                                             "other": seen[employee_no]}))
+                                                             "other": seen[key]}))
         else:
-            seen[employee_no] = number
+            seen[key] = number
         if not name:
             row_errors.append(RowError(number, "姓名", "The name is empty."))
         elif len(name) > 80:

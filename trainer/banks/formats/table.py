@@ -18,7 +18,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -28,6 +27,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from trainer.core.spreadsheets import SpreadsheetRefused, check_xlsx_archive
 
 from .aiken import parse_letters, parse_truefalse_answer
 from .base import (
@@ -55,7 +56,6 @@ _Cell = str | int | float | None  # what the writer puts in a cell
 # Beyond these the reader stops: a sheet this large is a mistake, not a question bank.
 MAX_ROWS = 100_000
 MAX_COLUMNS = 100
-MAX_UNPACKED = 200 * 2**20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -606,19 +606,11 @@ def parse_xlsx(data: bytes) -> ParseResult:
     result = ParseResult(format="xlsx")
     try:
         try:
-            # Refuse decompression bombs before openpyxl loads shared strings into memory.
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                unpacked = sum(info.file_size for info in archive.infolist())
-            if unpacked > MAX_UNPACKED:
-                result.add(
-                    0,
-                    "error",
-                    N_("The workbook is too large ({size} MB unpacked, at most {max} MB)."),
-                    size=unpacked // 2**20,
-                    max=MAX_UNPACKED // 2**20,
-                )
-                return result
+            check_xlsx_archive(data)  # before openpyxl unpacks anything
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except SpreadsheetRefused as exc:
+            result.add(0, "error", exc.message, **exc.params)
+            return result
         except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike mean "unreadable"
             if data[:8] == _OLE_MAGIC:
                 result.add(
