@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from trainer import create_app
+from trainer.accounts.demo import DEMO_PASSWORD
 from trainer.accounts.models import StaffMember
 from trainer.config import ConfigError, normalise_database_url
 from trainer.core.db import db
@@ -140,7 +141,7 @@ def test_setup_is_idempotent_and_creates_demo_accounts(tmp_path):
     runner = app.test_cli_runner()
     first = runner.invoke(args=["setup", "--demo"])
     assert first.exit_code == 0, first.output
-    assert "A0001" in first.output and "trainer2026" in first.output
+    assert "A0001" in first.output and DEMO_PASSWORD in first.output
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(StaffMember))
         events = db.session.scalar(text("SELECT count(*) FROM staff_events"))
@@ -158,6 +159,6 @@ def test_setup_is_idempotent_and_creates_demo_accounts(tmp_path):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    response = client.post("/login", data={"employee_no": "H0001", "password": "trainer2026",
+    response = client.post("/login", data={"employee_no": "H0001", "password": DEMO_PASSWORD,
                                            "csrf_token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/staff")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.integration.quiz_fixtures import key_of
+from trainer.accounts.demo import DEMO_PASSWORD
 from trainer.accounts.models import StaffMember
 from trainer.banks.services import sync_banks
 from trainer.core.models import AuditEvent
@@ -297,7 +298,7 @@ def test_demo_data_shows_each_track(tmp_path):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.post("/login", data={"employee_no": "K0003", "password": "trainer2026",
+    client.post("/login", data={"employee_no": "K0003", "password": DEMO_PASSWORD,
                                 "csrf_token": token})
     home = client.get("/my").get_data(as_text=True)
     assert "复岗培训" in home

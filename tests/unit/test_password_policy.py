@@ -128,3 +128,12 @@ def test_one_time_passwords_meet_the_rule_and_can_be_read_aloud():
         assert len(otp) >= PASSWORD_MIN_LENGTH and not set(otp) & set("0O1lI")
         assert problems(otp) == [], otp
     assert password_problems(one_time_password(), name="", employee_no="", department="") == []
+
+
+def test_the_demo_password_meets_the_rule_people_meet():
+    from trainer.accounts.demo import DEMO_PASSWORD, DEMO_STAFF
+
+    for person in DEMO_STAFF:
+        assert password_problems(DEMO_PASSWORD, name=person.name,
+                                 employee_no=person.employee_no,
+                                 department=person.department) == [], person

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from trainer.accounts.models import StaffMember
 from trainer.accounts.services import create_staff, get_staff_by_employee_no, record_staff_event
 
-DEMO_PASSWORD = "trainer2026"
+DEMO_PASSWORD = "demo-trainer-2026"
 
 
 @dataclass(frozen=True)
