@@ -34,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # request's transaction would already have begun deferred.
     _install_request_transactions(app)
     _register_blueprints(app)
+    _connect_subscriptions()
 
     from trainer.core.errors import register_error_handlers
     from trainer.core.i18n import install_template_helpers
@@ -100,6 +101,15 @@ def _import_models() -> None:
     import trainer.learning.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
+    # Every area's settings, so the settings page and get_setting know them all.
+    import trainer.learning.settings  # noqa: F401
+
+
+def _connect_subscriptions() -> None:
+    """Each area reacts to the signals of the areas below it, from one module of its own."""
+    from trainer.learning.subscriptions import connect as connect_learning
+
+    connect_learning()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -115,9 +125,11 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.quizzes.routes import register as register_quizzes
     from trainer.core.nav import install_nav
     from trainer.core.routes import bp as core_bp
+    from trainer.core.routes import register_nav as register_core_nav
 
     install_nav(app)
     app.register_blueprint(core_bp)
+    register_core_nav(app)
     app.register_blueprint(accounts_bp)
     register_accounts_nav(app)
     register_accounts_cli(app)

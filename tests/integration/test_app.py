@@ -86,7 +86,7 @@ def test_every_page_uses_only_assets_served_by_the_site(client, users):
                        "trainer": ["/banks/", "/banks/new", "/quizzes/manage", "/quizzes/new",
                                    "/tracks"],
                        "hr": ["/staff", "/staff/new", "/staff/import", "/training/assign",
-                              "/training/settings",
+                              "/settings",
                               f"/staff/{users['learner'].id}",
                               f"/staff/{users['learner'].id}/edit"]}.items():
         client.login(users[role].employee_no)

@@ -177,10 +177,10 @@ def test_language_switch_is_remembered(client, users, db_session):
 
 def test_each_role_sees_its_own_entries_in_the_navigation_bar(client, users):
     entries = {"/my", "/quizzes", "/mistakes", "/banks/", "/quizzes/manage", "/tracks", "/staff",
-               "/training/assign", "/training/settings"}
+               "/training/assign", "/settings"}
     seen = {"learner": {"/my", "/quizzes", "/mistakes"},
             "trainer": {"/banks/", "/quizzes/manage", "/tracks"},
-            "hr": {"/tracks", "/staff", "/training/assign", "/training/settings"}}
+            "hr": {"/tracks", "/staff", "/training/assign", "/settings"}}
     for role, links in seen.items():
         client.login(users[role].employee_no)
         page = client.get("/me").get_data(as_text=True)

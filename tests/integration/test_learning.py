@@ -115,7 +115,7 @@ def test_a_hire_recorded_by_hr_gets_onboarding(content, client, users, db_sessio
 
 
 def test_return_from_a_long_leave_gets_reentry(content, client, users, db_session, today):
-    set_setting("go_live_date", (today - timedelta(days=365)).isoformat(), actor_id=None,
+    set_setting("go_live_date", (today - timedelta(days=365)).isoformat(), actor=None,
                 now=utcnow())
     db_session.commit()
     learner = users["learner"]
@@ -126,7 +126,7 @@ def test_return_from_a_long_leave_gets_reentry(content, client, users, db_sessio
     client.post(f"/staff/{learner.id}/events", {"kind": "leave_return",
                                                 "occurred_on": today.isoformat()})
     reentry = enrolments_of(db_session, learner.id)["reentry"]
-    assert reentry.due_on == today + timedelta(days=7)
+    assert reentry.due_on == today + timedelta(days=28)   # seed 004: at least four weeks
     assert reentry.away_from == today - timedelta(days=45)
     client.post(f"/staff/{learner.id}/events", {"kind": "nomination", "position": "质检员",
                                                 "occurred_on": today.isoformat()})
@@ -214,9 +214,10 @@ def _hr(db_session):
 
 def test_overdue_extend_and_waive_are_audited(content, client, users, make_staff, db_session,
                                               today):
-    person = make_staff("learner", hired_days_ago=40)  # due 10 days ago
-    services.mark_overdue(now=utcnow())
+    person = make_staff("learner", hired_days_ago=40)
     onboarding = enrolments_of(db_session, person.id)["onboarding"]
+    onboarding.due_on = today - timedelta(days=10)
+    services.mark_overdue(now=utcnow())
     assert onboarding.state == "overdue"
     client.login(users["hr"].employee_no)
     client.post(f"/training/enrolments/{onboarding.id}/extend",
@@ -311,11 +312,12 @@ def test_hr_changes_the_training_settings(content, client, users, db_session, to
     form = {"timezone": "Asia/Shanghai", "go_live_date": (today - timedelta(days=10)).isoformat(),
             "onboarding_due_days": "14", "reentry_min_leave_days": "20", "reentry_due_days": "5",
             "promotion_due_days": "45", "inservice_cycle_months": "12",
-            "inservice_window_days": "30"}
-    assert client.post("/training/settings", form).status_code == 302
+            "inservice_window_days": "30", "minutes_per_hour": "60",
+            "hours_categories": "业务知识\n其他"}
+    assert client.post("/settings", form).status_code == 302
     settings = lifecycle_settings()
     assert settings.onboarding_days == 14 and settings.go_live == today - timedelta(days=10)
-    bad = client.post("/training/settings", dict(form, timezone="Mars/Olympus"))
+    bad = client.post("/settings", dict(form, timezone="Mars/Olympus"))
     assert bad.status_code == 200 and lifecycle_settings().onboarding_days == 14
     changes = db_session.scalars(select(AuditEvent.action).where(
         AuditEvent.action == "setting.changed")).all()

@@ -92,7 +92,7 @@ def test_reentry_boundary_at_30_days():
         person(*_leave(29), hire=date(2020, 1, 1)), settings, TODAY))
     found = tracks(assignments_due(person(*_leave(30), hire=date(2020, 1, 1)), settings, TODAY))
     assignment = found["reentry"]
-    assert assignment.due_on == TODAY - timedelta(days=1) + timedelta(days=7)
+    assert assignment.due_on == TODAY - timedelta(days=1) + timedelta(days=28)
     assert (assignment.away_until - assignment.away_from).days == 30
     assert assignment.source_event_id == 3
 
@@ -139,3 +139,26 @@ def test_overdue_transitions():
 def test_add_months_clamps_the_day():
     assert add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
     assert add_months(date(2025, 11, 25), 12) == date(2026, 11, 25)
+
+
+def test_a_return_recorded_late_is_due_four_weeks_after_it_was_recorded():
+    """HR recorded a return 20 days late: the agent's first screen must not say overdue."""
+    returned = TODAY - timedelta(days=20)
+    found = tracks(assignments_due(person(
+        ev(1, "hire", date(2020, 1, 1)), ev(2, "leave_start", returned - timedelta(days=45)),
+        EventFact(3, "leave_return", returned, recorded_on=TODAY)), S, TODAY))
+    assert found["reentry"].due_on == TODAY + timedelta(days=28)
+    assert not becomes_overdue("assigned", found["reentry"].due_on, TODAY)
+
+
+def test_a_hire_and_a_nomination_recorded_late_count_from_the_recording():
+    hired = TODAY - timedelta(days=40)
+    found = tracks(assignments_due(person(EventFact(1, "hire", hired, recorded_on=TODAY),
+                                          hire=hired), S, TODAY))
+    assert found["onboarding"].due_on == TODAY + timedelta(days=30)
+    nominated = TODAY - timedelta(days=70)
+    found = tracks(assignments_due(person(
+        ev(1, "hire", date(2020, 1, 1)),
+        EventFact(2, "nomination", nominated, "班长", recorded_on=TODAY - timedelta(days=1))),
+        LifecycleSettings(go_live=date(2020, 1, 1)), TODAY))
+    assert found["promotion"].due_on == TODAY - timedelta(days=1) + timedelta(days=60)

@@ -69,6 +69,7 @@ class StaffMember(UserMixin, db.Model):
     login_key = None
     login_id = None
     login_last_seen = None
+    notices = ()  # what recording its hire made happen (create_staff), for the one who did
 
     def get_id(self) -> str:
         return f"{self.id}:{self.login_key}"
@@ -111,6 +112,10 @@ class StaffEvent(db.Model):
 
     staff: Mapped[StaffMember] = relationship(back_populates="events", foreign_keys=[staff_id])
     recorded_by: Mapped[StaffMember | None] = relationship(foreign_keys=[recorded_by_id])
+
+    # (Not mapped.) What the areas that reacted want the recorder told: "onboarding assigned,
+    # due on …" (core.errors.Notice), set by accounts.services.record_staff_event.
+    notices = ()
 
     __table_args__ = (
         CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind_valid"),

@@ -340,7 +340,8 @@ def staff_new():
             db.session.commit()
             # Rendered, not redirected: the one-time password is shown once and stored nowhere.
             return render_template("accounts/one_time_password.html", staff=staff, otp=otp,
-                                   created=True)
+                                   created=True,
+                                   notices=[n.translated() for n in staff.notices])
     return render_template("accounts/staff_form.html", form=form, staff=None)
 
 
@@ -421,7 +422,7 @@ def staff_record_event(staff_id: int):
                 flash(str(error), "danger")
         return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
     try:
-        services.record_staff_event(
+        event = services.record_staff_event(
             current_user, staff, kind=form.kind.data, occurred_on=form.occurred_on.data,
             note=form.note.data or "", position=form.position.data or "", now=utcnow(),
             today=today_local())
@@ -431,6 +432,8 @@ def staff_record_event(staff_id: int):
     else:
         db.session.commit()
         flash(_("The event is recorded."), "success")
+        for notice in event.notices:
+            flash(notice.translated(), "info")
     return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
 
 

@@ -111,8 +111,8 @@ def create_staff(
     db.session.flush()
     record_event(actor.id if actor else None, "staff.created", "staff", staff.id, now=now,
                  details={"employee_no": employee_no, "roles": sorted(roles)})
-    record_staff_event(actor, staff, kind="hire", occurred_on=hire_date, now=now,
-                       note="", audit=False)
+    staff.notices = record_staff_event(actor, staff, kind="hire", occurred_on=hire_date,
+                                       now=now, note="", audit=False).notices
     return staff, otp
 
 
@@ -384,7 +384,7 @@ def record_staff_event(
         record_event(actor.id if actor else None, f"staff_event.{kind}", "staff", staff.id,
                      now=now, details={"event_id": event.id, "on": occurred_on.isoformat(),
                                        "position": position, "note": note.strip()})
-    staff_event_recorded.send(event, now=now)
+    event.notices = _notices(staff_event_recorded.send(event, now=now))
     return event
 
 
@@ -409,8 +409,13 @@ def void_staff_event(actor: StaffMember, event: StaffEvent, *, note: str,
     _apply_derived(staff, now)
     record_event(actor.id, "staff_event.voided", "staff", staff.id, now=now,
                  details={"event_id": event.id, "note": note.strip()})
-    staff_event_recorded.send(void, now=now)
+    void.notices = _notices(staff_event_recorded.send(void, now=now))
     return void
+
+
+def _notices(replies) -> list:
+    """What the subscribers of a signal answered (each a list of core.errors.Notice)."""
+    return [notice for _receiver, answer in replies for notice in (answer or [])]
 
 
 def _apply_derived(staff: StaffMember, now: datetime) -> None:

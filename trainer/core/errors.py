@@ -31,6 +31,18 @@ class DomainError(Exception):
         return gettext(self.message, **self.params)
 
 
+class Notice:
+    """Something a service wants the person who acted to know (not an error): an English
+    gettext msgid with %(placeholders)s, translated where shown."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        self.message = message
+        self.params = params
+
+    def translated(self) -> str:
+        return gettext(self.message, **self.params)
+
+
 class BraceDomainError(DomainError):
     """A DomainError whose message uses {placeholders} (the format parsers' messages)."""
 

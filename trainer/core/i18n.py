@@ -9,7 +9,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
-from trainer.core.timeutil import DEFAULT_TIMEZONE, is_valid_timezone
+from trainer.core.timeutil import is_valid_timezone
 
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
@@ -38,12 +38,15 @@ def _select_locale_name() -> str:
 
 
 def select_timezone() -> str:
-    # Flask-Babel wants a zone name, not a ZoneInfo.
+    """The person's own zone, else the centre's (a setting). Flask-Babel wants a zone name,
+    not a ZoneInfo."""
     if getattr(current_user, "is_authenticated", False):
         tz = current_user.timezone
         if tz and is_valid_timezone(tz):
             return tz
-    return current_app.config.get("CENTRE_TIMEZONE", DEFAULT_TIMEZONE)
+    from trainer.core.settings import centre_timezone
+
+    return centre_timezone()
 
 
 def install_template_helpers(app: Flask) -> None:

@@ -1,7 +1,9 @@
 """The navigation bar: each area adds its entries with the roles that see them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 from flask_login import current_user
@@ -15,11 +17,14 @@ class NavItem:
     label: object  # a lazy gettext string
     roles: tuple[str, ...]
     order: int
+    # A number shown beside the entry (e.g. open to-dos), from the signed-in person; 0 hides it.
+    badge: Callable[[Any], int] | None = None
 
 
 def add_nav_item(app: Flask, endpoint: str, label: object, roles: tuple[str, ...],
-                 order: int) -> None:
-    app.extensions.setdefault("trainer.nav", []).append(NavItem(endpoint, label, roles, order))
+                 order: int, badge: Callable[[Any], int] | None = None) -> None:
+    app.extensions.setdefault("trainer.nav", []).append(
+        NavItem(endpoint, label, roles, order, badge))
 
 
 # The role whose home wins when a person holds several, most specific first.

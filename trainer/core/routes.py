@@ -1,7 +1,14 @@
-"""Site-wide endpoints that belong to no area."""
-from flask import Blueprint
+"""Site-wide endpoints that belong to no area: the health check and the settings page."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from trainer.core.permissions import public
+from trainer.core.db import db
+from trainer.core.errors import DomainError
+from trainer.core.forms import settings_form, submitted_values
+from trainer.core.permissions import public, roles_required
+from trainer.core.settings import grouped, may_change, save_settings
+from trainer.core.timeutil import utcnow
 
 bp = Blueprint("core", __name__)
 
@@ -11,3 +18,32 @@ bp = Blueprint("core", __name__)
 def healthz():
     """A trivial answer for load balancers and for measuring the machine's floor."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def settings():
+    """The centre's settings, grouped by area; each change is audited."""
+    form = settings_form(current_user, request.form if request.method == "POST" else None)
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            changed = save_settings(current_user, submitted_values(form, current_user),
+                                    now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("Saved: %(n)d settings changed.", n=len(changed)) if changed
+                  else _("Nothing was changed."), "success")
+            return redirect(url_for("core.settings"))
+    return render_template("core/settings.html", form=form, groups=grouped(),
+                           may_change=lambda d: may_change(current_user, d))
+
+
+def register_nav(app) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from trainer.core.nav import add_nav_item
+
+    add_nav_item(app, "core.settings", _l("Settings"), ("hr", "admin"), 90)

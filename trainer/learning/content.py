@@ -16,6 +16,7 @@ from trainer.core.audit import record_event
 from trainer.core.db import db
 from trainer.core.markdown import external_resources
 from trainer.learning.models import TRACK_KEYS, Course, Lesson, LessonRevision, Track
+from trainer.learning.services import ensure_course_requirements, hours_categories
 from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Quiz
 
@@ -97,6 +98,24 @@ def _sync_quiz(course: Course, spec: dict, where: str, *, now: datetime,
     course.quiz_id = quiz.id
 
 
+def _sync_hours(course: Course, spec: dict, where: str, report: CourseSyncReport) -> None:
+    """`hours` (学时, halves allowed) and `category` (one of the settings' categories),
+    credited to the learner when the course is completed."""
+    try:
+        hours = Decimal(str(spec.get("hours", 0)))
+    except ArithmeticError:
+        hours = Decimal(-1)
+    if hours < 0 or hours > 200 or hours * 2 != int(hours * 2):
+        report.errors.append(f"{where}: hours must be a number of half 学时 (0 to 200)")
+        return
+    category = str(spec.get("category", ""))
+    if hours and category not in hours_categories():
+        report.errors.append(f"{where}: category {category!r} is not one of "
+                             f"{', '.join(hours_categories())}")
+        return
+    course.hours, course.hours_category = hours, category
+
+
 def _sync_lessons(course: Course, folder: Path, root: Path, *, now: datetime,
                   report: CourseSyncReport) -> None:
     seen = set()
@@ -157,6 +176,7 @@ def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
             db.session.add(track)
         track.title, track.title_en = meta["title"], meta.get("title_en", "")
         track.description, track.position = meta.get("description", ""), position
+        track.issues_certificate = bool(meta.get("issues_certificate", True))
         db.session.flush()
         report.tracks += 1
         present = set()
@@ -172,13 +192,15 @@ def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
             course.title, course.title_en = spec["title"], spec.get("title_en", "")
             course.description = spec.get("description", "")
             course.position, course.retired = course_position, False
-            db.session.flush()
             where = f"{key}/{course_dir.name}"
+            _sync_hours(course, spec, where, report)
+            db.session.flush()
             quiz_digest = content_hash(repr(sorted(spec.get("quiz", {}).items())))
             if "quiz" in spec and (course.quiz_id is None or course.quiz_hash != quiz_digest):
                 _sync_quiz(course, spec["quiz"], where, now=now, report=report)
                 course.quiz_hash = quiz_digest
             _sync_lessons(course, course_dir, root, now=now, report=report)
+            ensure_course_requirements(course, now=now)
             report.courses += 1
         for course in db.session.scalars(select(Course).where(Course.track_id == track.id,
                                                               Course.retired.is_(False))):

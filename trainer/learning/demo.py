@@ -13,7 +13,8 @@ from trainer.core.settings import get_setting, set_setting
 from trainer.core.timeutil import local_midnight_utc
 from trainer.learning.content import content_hash
 from trainer.learning.models import Enrolment, Lesson, LessonRevision, Track
-from trainer.learning.services import assign_all, centre_timezone, today_local
+from trainer.core.settings import centre_timezone
+from trainer.learning.services import assign_all, today_local
 
 REVISED_LESSON = "reentry/01-service-standards-review/03-complaint-handling-refresher.md"
 REVISION_NOTE = "投诉答复时限调整"
@@ -29,8 +30,7 @@ REVISION_TEXT = """
 def prepare_demo_settings(*, now: datetime) -> None:
     """Before the demo staff exist: existing staff (hired before go-live) count as cleared."""
     if get_setting("go_live_date") is None:
-        set_setting("go_live_date", (today_local(now) - timedelta(days=60)).isoformat(),
-                    actor_id=None, now=now)
+        set_setting("go_live_date", today_local(now) - timedelta(days=60), actor=None, now=now)
 
 
 def finish_demo_learning(*, now: datetime) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class AssignForm(FlaskForm):
@@ -26,22 +26,3 @@ class WaiveForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs CSRF protection."""
-
-
-class SettingsForm(FlaskForm):
-    timezone = StringField(_l("The centre's time zone"), validators=[DataRequired(),
-                                                                      Length(max=64)])
-    go_live_date = DateField(_l("Go-live date (staff hired before it count as cleared for duty)"),
-                             validators=[Optional()])
-    onboarding_due_days = IntegerField(_l("Onboarding due (days after the hire)"),
-                                       validators=[DataRequired(), NumberRange(1, 365)])
-    reentry_min_leave_days = IntegerField(_l("Re-entry after a leave of at least (days)"),
-                                          validators=[DataRequired(), NumberRange(1, 3650)])
-    reentry_due_days = IntegerField(_l("Re-entry due (days after the return)"),
-                                    validators=[DataRequired(), NumberRange(1, 365)])
-    promotion_due_days = IntegerField(_l("Promotion due (days after the nomination)"),
-                                      validators=[DataRequired(), NumberRange(1, 730)])
-    inservice_cycle_months = IntegerField(_l("In-service cycle (months)"),
-                                          validators=[DataRequired(), NumberRange(1, 60)])
-    inservice_window_days = IntegerField(_l("In-service assigned this many days before due"),
-                                         validators=[DataRequired(), NumberRange(0, 365)])

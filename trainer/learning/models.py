@@ -2,8 +2,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.core.db import db
@@ -23,6 +35,8 @@ class Track(db.Model):
     title_en: Mapped[str] = mapped_column(String(120), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    # Completing the track issues a certificate (the certificates area reads it).
+    issues_certificate: Mapped[bool] = mapped_column(default=True)
 
     courses: Mapped[list[Course]] = relationship(
         back_populates="track", order_by="Course.position",
@@ -45,6 +59,9 @@ class Course(db.Model):
     # only when the file changes, so a trainer's edits in the site survive unchanged syncs.
     quiz_hash: Mapped[str] = mapped_column(String(64), default="")
     retired: Mapped[bool] = mapped_column(default=False)
+    # 学时 credited to the learner's ledger when the course is completed, in its category.
+    hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), default=Decimal(0))
+    hours_category: Mapped[str] = mapped_column(String(20), default="")
 
     track: Mapped[Track] = relationship(back_populates="courses")
     lessons: Mapped[list[Lesson]] = relationship(
@@ -159,3 +176,70 @@ class LessonRead(db.Model):
     read_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_lesson_reads_staff_lesson", "staff_id", "lesson_id"),)
+
+
+class CourseRequirement(db.Model):
+    """What completing a course asks, as data: "lessons" (all of its lessons read), "quiz" (its
+    quiz passed under the quiz's grading method), and kinds higher areas register (a class
+    attended, an assessment passed) without learning importing them (learning.requirements).
+    Copied onto each enrolment when it is assigned (EnrolmentRequirement)."""
+
+    __tablename__ = "course_requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"),
+                                           index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[int | None]          # what it names: a quiz, a class, a form …
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
+                                                                 ondelete="SET NULL"))
+
+
+class EnrolmentRequirement(db.Model):
+    """One requirement of one course as it stood when the enrolment was assigned: later
+    changes to the course apply to new enrolments only, and a completed enrolment is never
+    reopened. "lessons" keeps the lesson ids of that day in params."""
+
+    __tablename__ = "enrolment_requirements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id", ondelete="CASCADE"),
+                                              index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    ref_id: Mapped[int | None]
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+HOURS_SOURCES = ("course", "class", "external")
+
+
+class HoursEntry(db.Model):
+    """The 学时 ledger: one entry per source and person (a course completed, a class attended,
+    an approved external training), in raw minutes; credited and corrected by one idempotent
+    service (learning.services.credit_hours). Rounding to half a 学时 happens when read."""
+
+    __tablename__ = "hours_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
+    source_kind: Mapped[str] = mapped_column(String(12))
+    source_id: Mapped[int]
+    on_date: Mapped[date]                # local date in the centre's zone
+    category: Mapped[str] = mapped_column(String(20))
+    minutes: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200), default="")  # what it was, for the record
+    credited_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("staff_id", "source_kind", "source_id"),
+        CheckConstraint(f"source_kind IN {HOURS_SOURCES}", name="source_kind_valid"),
+        CheckConstraint("minutes >= 0", name="minutes_not_negative"),
+        Index("ix_hours_entries_staff_date", "staff_id", "on_date"),
+        Index("ix_hours_entries_date_category", "on_date", "category"),
+    )

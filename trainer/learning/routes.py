@@ -14,9 +14,11 @@ from trainer.core.errors import DomainError
 from trainer.core.params import db_int
 from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
+from trainer.core.todos import open_count, open_todos
 from trainer.learning import services
-from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, SettingsForm, WaiveForm
+from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, WaiveForm
 from trainer.learning.models import Course, Enrolment, Lesson, Track
+from trainer.learning.requirements import label_of
 
 bp = Blueprint("learning", __name__)
 MANAGERS = ("hr", "trainer", "admin")
@@ -31,9 +33,12 @@ def _own_enrolment(enrolment_id: int) -> Enrolment:
 def my_training():
     enrolments = db.session.scalars(select(Enrolment).where(
         Enrolment.staff_id == current_user.id).order_by(Enrolment.due_on)).all()
-    open_ones = [services.progress(e) for e in enrolments if e.is_open]
+    progress = services.progress_many(e for e in enrolments if e.is_open)
+    open_ones = [progress[e.id] for e in enrolments if e.is_open]
     closed = [e for e in enrolments if not e.is_open]
     return render_template("learning/my_training.html", open_ones=open_ones, closed=closed,
+                           todos=open_todos(current_app, current_user.id),
+                           hours=services.hours_of(current_user.id),
                            today=services.today_local(utcnow()))
 
 
@@ -169,35 +174,6 @@ def assign():
     return render_template("learning/assign.html", form=form)
 
 
-@bp.route("/training/settings", methods=["GET", "POST"])
-@roles_required("hr", "admin")
-def settings():
-    form = SettingsForm()
-    if request.method == "GET":
-        current = services.lifecycle_settings()
-        form.timezone.data = services.centre_timezone()
-        form.go_live_date.data = current.go_live
-        form.onboarding_due_days.data = current.onboarding_days
-        form.reentry_min_leave_days.data = current.reentry_min_leave_days
-        form.reentry_due_days.data = current.reentry_days
-        form.promotion_due_days.data = current.promotion_days
-        form.inservice_cycle_months.data = current.inservice_cycle_months
-        form.inservice_window_days.data = current.inservice_window_days
-    if form.validate_on_submit():
-        try:
-            services.save_settings(current_user, {k: getattr(form, k).data for k in (
-                "timezone", "go_live_date", *services.SETTING_KEYS)}, now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.translated(), "danger")
-        else:
-            db.session.commit()
-            flash(_("Saved. Run the assignment (or wait for tonight's) to apply new rules to "
-                    "everyone; new events use them at once."), "success")
-            return redirect(url_for("learning.settings"))
-    return render_template("learning/settings.html", form=form)
-
-
 def _managed_enrolment(enrolment_id: int) -> Enrolment:
     return db.get_or_404(Enrolment, enrolment_id)
 
@@ -250,6 +226,8 @@ def staff_panel(staff: StaffMember) -> Markup:
 REASON_LABELS = {"hire": _l("new hire"), "return": _l("back from leave"),
                  "nomination": _l("nominated"), "renewal": _l("yearly renewal"),
                  "manual": _l("assigned by hand")}
+HOURS_SOURCE_LABELS = {"course": _l("e-learning"), "class": _l("classroom"),
+                       "external": _l("external training")}
 STATE_LABELS = {"assigned": _l("Assigned"), "in_progress": _l("Under way"),
                 "completed": _l("Completed"), "overdue": _l("Overdue"), "waived": _l("Waived")}
 
@@ -257,29 +235,27 @@ STATE_LABELS = {"assigned": _l("Assigned"), "in_progress": _l("Under way"),
 @bp.app_context_processor
 def _labels():
     return {"reason_label": lambda r: REASON_LABELS.get(r, r),
-            "enrolment_state_label": lambda s: STATE_LABELS.get(s, s)}
+            "enrolment_state_label": lambda s: STATE_LABELS.get(s, s),
+            "requirement_label": label_of,
+            "hours_source_label": lambda k: HOURS_SOURCE_LABELS.get(k, k)}
 
 
 def register(app) -> None:
-    from trainer.accounts.signals import staff_event_recorded
     from trainer.core.nav import add_nav_item, add_staff_panel, set_home
-    from trainer.quizzes.signals import attempt_finished
+    from trainer.core.todos import register_kind as register_todo_kind
 
     app.register_blueprint(bp)
-    add_nav_item(app, "learning.my_training", _l("My training"), ("learner",), 10)
+    add_nav_item(app, "learning.my_training", _l("My training"), ("learner",), 10,
+                 badge=lambda person: open_count(person.id))
     add_nav_item(app, "learning.tracks", _l("Tracks and courses"), MANAGERS, 30)
     add_nav_item(app, "learning.assign", _l("Assign training"), ("hr", "admin"), 65)
-    add_nav_item(app, "learning.settings", _l("Settings"), ("hr", "admin"), 90)
     set_home(app, "learner", "learning.my_training")
     add_staff_panel(app, staff_panel)
-    # The lower areas announce what happened; learning reacts (no upward imports).
-    staff_event_recorded.connect(_on_staff_event, weak=False)
-    attempt_finished.connect(_on_attempt_finished, weak=False)
+    register_todo_kind(app, "lesson.revised", _revised_lesson_todo)
 
 
-def _on_staff_event(event, now) -> None:
-    services.on_staff_event(event, now)
-
-
-def _on_attempt_finished(attempt, now) -> None:
-    services.on_attempt_finished(attempt, now)
+def _revised_lesson_todo(item):
+    return (_("Read the revised lesson “%(title)s”: it changed while you were away.",
+              title=item.params.get("title", "")),
+            url_for("learning.lesson", enrolment_id=item.params.get("enrolment"),
+                    lesson_id=int(item.ref)))

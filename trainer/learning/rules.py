@@ -17,7 +17,7 @@ STALE_AFTER_DAYS = 180
 class LifecycleSettings:
     go_live: date | None = None
     onboarding_days: int = 30
-    reentry_days: int = 7
+    reentry_days: int = 28   # seed 004: re-entry training lasts at least four weeks
     reentry_min_leave_days: int = 30
     promotion_days: int = 60
     inservice_cycle_months: int = 12
@@ -30,6 +30,15 @@ class EventFact:
     kind: str
     occurred_on: date
     position: str = ""
+    recorded_on: date | None = None   # local date HR recorded it (events are recorded late)
+
+    @property
+    def counts_from(self) -> date:
+        """Due dates count from the later of the event and the day it was recorded: a return
+        recorded 20 days late is not overdue the moment it is assigned."""
+        if self.recorded_on is None:
+            return self.occurred_on
+        return max(self.occurred_on, self.recorded_on)
 
 
 @dataclass(frozen=True)
@@ -106,7 +115,7 @@ def onboarding(person: PersonFacts, settings: LifecycleSettings, today: date) ->
            for e in _of(person, "onboarding")):
         return None
     return Assignment("onboarding", "hire",
-                      hire.occurred_on + timedelta(days=settings.onboarding_days),
+                      hire.counts_from + timedelta(days=settings.onboarding_days),
                       source_event_id=hire.id)
 
 
@@ -120,7 +129,7 @@ def reentry(person: PersonFacts, settings: LifecycleSettings, today: date) -> As
             days = (event.occurred_on - start.occurred_on).days
             if days >= settings.reentry_min_leave_days:
                 latest = Assignment("reentry", "return",
-                                    event.occurred_on + timedelta(days=settings.reentry_days),
+                                    event.counts_from + timedelta(days=settings.reentry_days),
                                     source_event_id=event.id, away_from=start.occurred_on,
                                     away_until=event.occurred_on)
             else:
@@ -143,7 +152,7 @@ def promotion(person: PersonFacts, settings: LifecycleSettings, today: date) -> 
     if any(e.source_event_id == nomination.id for e in _of(person, "promotion")):
         return None
     return Assignment("promotion", "nomination",
-                      nomination.occurred_on + timedelta(days=settings.promotion_days),
+                      nomination.counts_from + timedelta(days=settings.promotion_days),
                       source_event_id=nomination.id, target_position=nomination.position)
 
 

@@ -2,54 +2,42 @@
 these services apply them, keep progress and record completions. They flush, never commit."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from trainer.accounts.models import StaffEvent, StaffMember
 from trainer.accounts.rules import effective_events
 from trainer.core.audit import record_event
 from trainer.core.db import db
-from trainer.core.errors import DomainError, Forbidden
-from trainer.core.settings import get_setting
+from trainer.core.errors import N_, DomainError, Forbidden, Notice
+from trainer.core.settings import centre_timezone, get_setting
 from trainer.core.timeutil import local_date, local_midnight_utc
+from trainer.core.todos import add_todo, close_todos
+from trainer.learning import requirements as reqs
 from trainer.learning import rules
 from trainer.learning.models import (
     OPEN_STATES,
     Course,
     CourseCompletion,
+    CourseRequirement,
     Enrolment,
+    EnrolmentRequirement,
+    HoursEntry,
     Lesson,
     LessonRead,
     Track,
 )
+from trainer.learning.settings import lifecycle_settings
+from trainer.learning.signals import course_completed, track_completed
 from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Attempt, Quiz
 
 MANAGERS = ("hr", "trainer", "admin")
-
-
-def centre_timezone() -> str:
-    return get_setting("timezone") or "Asia/Shanghai"
-
-
-def lifecycle_settings() -> rules.LifecycleSettings:
-    go_live = get_setting("go_live_date")
-    defaults = rules.LifecycleSettings()
-    return rules.LifecycleSettings(
-        go_live=date.fromisoformat(go_live) if go_live else None,
-        onboarding_days=int(get_setting("onboarding_due_days", defaults.onboarding_days)),
-        reentry_days=int(get_setting("reentry_due_days", defaults.reentry_days)),
-        reentry_min_leave_days=int(get_setting("reentry_min_leave_days",
-                                               defaults.reentry_min_leave_days)),
-        promotion_days=int(get_setting("promotion_due_days", defaults.promotion_days)),
-        inservice_cycle_months=int(get_setting("inservice_cycle_months",
-                                               defaults.inservice_cycle_months)),
-        inservice_window_days=int(get_setting("inservice_window_days",
-                                              defaults.inservice_window_days)))
 
 
 def today_local(now: datetime) -> date:
@@ -67,7 +55,8 @@ def track_by_key(key: str) -> Track:
 
 def _facts(person: StaffMember) -> rules.PersonFacts:
     tz = centre_timezone()
-    events = [rules.EventFact(e.id, e.kind, e.occurred_on, e.position)
+    events = [rules.EventFact(e.id, e.kind, e.occurred_on, e.position,
+                              local_date(e.recorded_at, tz))
               for e in effective_events(person.events)]
     rows = db.session.execute(select(Enrolment, Track.key).join(Track).where(
         Enrolment.staff_id == person.id)).all()
@@ -91,10 +80,24 @@ def _create(person: StaffMember, track: Track, *, reason: str, due_on: date, now
             db.session.add(enrolment)
     except IntegrityError:
         return None  # an open enrolment in this track already exists (a concurrent assign)
+    copy_requirements(enrolment, track)
     record_event(actor_id, "enrolment.assigned", "enrolment", enrolment.id, now=now,
                  details={"staff": person.id, "track": track.key, "reason": reason,
                           "due_on": due_on.isoformat()})
+    if away_from is not None:
+        _note_revised_lessons(enrolment, now=now)
     return enrolment
+
+
+def _note_revised_lessons(enrolment: Enrolment, *, now: datetime) -> None:
+    """Back from leave: each lesson revised while the person was away is on their to-do list
+    until they read it."""
+    for course_progress in progress(enrolment).courses:
+        for status in course_progress.lessons:
+            if status.new_since_away:
+                add_todo(enrolment.staff_id, "lesson.revised", status.lesson.id, now=now,
+                         params={"enrolment": enrolment.id, "title": status.lesson.title},
+                         due_on=enrolment.due_on)
 
 
 def assign_due(person: StaffMember, *, now: datetime) -> list[Enrolment]:
@@ -194,7 +197,56 @@ def waive(actor: StaffMember, enrolment: Enrolment, reason: str, *, now: datetim
     db.session.flush()
 
 
-# -- progress -----------------------------------------------------------------------------------
+# -- requirements and progress ------------------------------------------------------------------
+
+def copy_requirements(enrolment: Enrolment, track: Track) -> None:
+    """Copy what the track's courses ask today onto a new enrolment: later changes to a course
+    apply to new enrolments only. "lessons" keeps the lesson ids of today."""
+    courses = db.session.scalars(select(Course).where(
+        Course.track_id == track.id, Course.retired.is_(False)).order_by(Course.position)).all()
+    course_ids = [c.id for c in courses]
+    lessons: dict[int, list[int]] = {}
+    for course_id, lesson_id in db.session.execute(
+            select(Lesson.course_id, Lesson.id).where(Lesson.course_id.in_(course_ids),
+                                                      Lesson.retired.is_(False))
+            .order_by(Lesson.position, Lesson.id)):
+        lessons.setdefault(course_id, []).append(lesson_id)
+    asked = db.session.scalars(select(CourseRequirement).where(
+        CourseRequirement.course_id.in_(course_ids)).order_by(CourseRequirement.position,
+                                                              CourseRequirement.id)).all()
+    order = {course_id: index for index, course_id in enumerate(course_ids)}
+    rows = []
+    for requirement in asked:
+        params = dict(requirement.params or {})
+        if requirement.kind == "lessons":
+            params["lesson_ids"] = lessons.get(requirement.course_id, [])
+        rows.append(EnrolmentRequirement(
+            enrolment_id=enrolment.id, course_id=requirement.course_id, kind=requirement.kind,
+            ref_id=requirement.ref_id, params=params,
+            position=order[requirement.course_id] * 100 + requirement.position))
+    db.session.add_all(rows)
+    db.session.flush()
+
+
+def ensure_course_requirements(course: Course, *, now: datetime) -> None:
+    """A course asks for its lessons and its quiz (content sync keeps these two in step with
+    the course); other kinds are added by trainers in the site."""
+    rows = {r.kind: r for r in db.session.scalars(select(CourseRequirement).where(
+        CourseRequirement.course_id == course.id,
+        CourseRequirement.kind.in_(("lessons", "quiz"))))}
+    if "lessons" not in rows:
+        db.session.add(CourseRequirement(course_id=course.id, kind="lessons", position=0,
+                                         created_at=now))
+    quiz_row = rows.get("quiz")
+    if course.quiz_id is None and quiz_row is not None:
+        db.session.delete(quiz_row)
+    elif course.quiz_id is not None and quiz_row is None:
+        db.session.add(CourseRequirement(course_id=course.id, kind="quiz",
+                                         ref_id=course.quiz_id, position=50, created_at=now))
+    elif quiz_row is not None:
+        quiz_row.ref_id = course.quiz_id
+    db.session.flush()
+
 
 @dataclass
 class LessonStatus:
@@ -204,30 +256,43 @@ class LessonStatus:
 
 
 @dataclass
+class OtherRequirement:
+    """A requirement of a kind a higher area added (a class, an assessment)."""
+
+    kind: str
+    status: reqs.Status
+
+
+@dataclass
 class CourseProgress:
     course: Course
     lessons: list[LessonStatus]
-    quiz: Quiz | None
-    attempts: list[Attempt] = field(default_factory=list)
-    best_percent: Decimal | None = None
-    passed: bool = False
+    quiz_state: reqs.QuizState | None = None
+    others: list[OtherRequirement] = field(default_factory=list)
     completed_at: datetime | None = None
+    complete: bool = False
+    steps: int = 0
+    steps_done: int = 0
 
     @property
     def lessons_read(self) -> int:
         return sum(1 for s in self.lessons if s.read)
 
     @property
-    def complete(self) -> bool:
-        return self.lessons_read == len(self.lessons) and (self.quiz is None or self.passed)
+    def quiz(self) -> Quiz | None:
+        return self.quiz_state.quiz if self.quiz_state else None
 
     @property
-    def steps(self) -> int:
-        return len(self.lessons) + (1 if self.quiz else 0)
+    def passed(self) -> bool:
+        return bool(self.quiz_state and self.quiz_state.passed)
 
     @property
-    def steps_done(self) -> int:
-        return self.lessons_read + (1 if self.quiz and self.passed else 0)
+    def attempts(self) -> list[Attempt]:
+        return self.quiz_state.attempts if self.quiz_state else []
+
+    @property
+    def kept_percent(self) -> Decimal | None:
+        return self.quiz_state.kept_percent if self.quiz_state else None
 
 
 @dataclass
@@ -242,8 +307,12 @@ class EnrolmentProgress:
         return 100 if not steps else round(100 * done / steps)
 
     @property
+    def complete(self) -> bool:
+        return bool(self.courses) and all(c.complete for c in self.courses)
+
+    @property
     def next_step(self) -> tuple[CourseProgress, LessonStatus | None] | None:
-        """The first unread lesson, or the quiz, of the first incomplete course."""
+        """The first unread lesson, or else the course page, of the first incomplete course."""
         for course in self.courses:
             if course.complete:
                 continue
@@ -254,66 +323,183 @@ class EnrolmentProgress:
         return None
 
 
-def _reads_since(person_id: int, since: datetime) -> set[int]:
-    return set(db.session.scalars(select(LessonRead.lesson_id).where(
-        LessonRead.staff_id == person_id, LessonRead.read_at >= since)))
-
-
-def revised_between(lesson: Lesson, start: date | None, end: date | None, tz: str) -> bool:
+def revised_between(revised_at: list[datetime], start: date | None, end: date | None,
+                    tz: str) -> bool:
     """Was the lesson revised (a second or later revision) while the person was away?"""
     if start is None or end is None:
         return False
     low, high = local_midnight_utc(start, tz), local_midnight_utc(end + timedelta(days=1), tz)
-    return any(r.number > 1 and low <= r.revised_at < high for r in lesson.revisions)
+    return any(low <= at < high for at in revised_at)
+
+
+def progress_many(enrolments: Iterable[Enrolment]) -> dict[int, EnrolmentProgress]:
+    """Progress of many enrolments in a constant number of queries: their requirement rows,
+    their courses and completions, then one evaluation per requirement kind. Only reads and
+    attempts made for an enrolment (after it was assigned) count."""
+    enrolments = list(enrolments)
+    if not enrolments:
+        return {}
+    tz = centre_timezone()
+    ids = [e.id for e in enrolments]
+    by_id = {e.id: e for e in enrolments}
+    rows = db.session.scalars(select(EnrolmentRequirement).where(
+        EnrolmentRequirement.enrolment_id.in_(ids))
+        .order_by(EnrolmentRequirement.position, EnrolmentRequirement.id)).all()
+    plain = [reqs.Requirement(r.id, r.enrolment_id, by_id[r.enrolment_id].staff_id,
+                              by_id[r.enrolment_id].assigned_at, r.course_id, r.kind, r.ref_id,
+                              r.params or {}, r.position) for r in rows]
+    statuses = reqs.evaluate(plain)
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(
+        Course.id.in_({r.course_id for r in rows})))}
+    completions = {(c.enrolment_id, c.course_id): c.completed_at for c in db.session.scalars(
+        select(CourseCompletion).where(CourseCompletion.enrolment_id.in_(ids)))}
+    result = {e.id: EnrolmentProgress(e, []) for e in enrolments}
+    by_course: dict[tuple[int, int], CourseProgress] = {}
+    for requirement in plain:
+        key = (requirement.enrolment_id, requirement.course_id)
+        course_progress = by_course.get(key)
+        if course_progress is None:
+            course_progress = by_course[key] = CourseProgress(
+                courses[requirement.course_id], [], completed_at=completions.get(key))
+            result[requirement.enrolment_id].courses.append(course_progress)
+        status = statuses[requirement.id]
+        course_progress.steps += status.steps
+        course_progress.steps_done += status.steps_done
+        if requirement.kind == "lessons":
+            enrolment = by_id[requirement.enrolment_id]
+            course_progress.lessons = [
+                LessonStatus(state.lesson, state.read,
+                             revised_between(state.revised_at, enrolment.away_from,
+                                             enrolment.away_until, tz))
+                for state in status.detail or []]
+        elif requirement.kind == "quiz":
+            course_progress.quiz_state = status.detail
+        else:
+            course_progress.others.append(OtherRequirement(requirement.kind, status))
+    for (enrolment_id, course_id), course_progress in by_course.items():
+        mine = [statuses[r.id] for r in plain
+                if r.enrolment_id == enrolment_id and r.course_id == course_id]
+        # A completed course stays completed (a lesson added later does not undo it).
+        course_progress.complete = course_progress.completed_at is not None or \
+            all(s.done for s in mine)
+    return result
 
 
 def progress(enrolment: Enrolment) -> EnrolmentProgress:
-    """Only reads and attempts made for this enrolment (after it was assigned) count."""
-    tz = centre_timezone()
-    reads = _reads_since(enrolment.staff_id, enrolment.assigned_at)
-    completions = {c.course_id: c.completed_at for c in db.session.scalars(
-        select(CourseCompletion).where(CourseCompletion.enrolment_id == enrolment.id))}
-    courses = []
-    for course in enrolment.track.courses:
-        quiz = db.session.get(Quiz, course.quiz_id) if course.quiz_id else None
-        attempts = quizzes.attempts_of(enrolment.staff_id, quiz, enrolment.id) if quiz else []
-        finished = [a for a in attempts if a.finished]
-        cp = CourseProgress(
-            course=course,
-            lessons=[LessonStatus(lesson, lesson.id in reads,
-                                  revised_between(lesson, enrolment.away_from,
-                                                  enrolment.away_until, tz))
-                     for lesson in course.lessons],
-            quiz=quiz, attempts=attempts,
-            best_percent=max((a.percent for a in finished), default=None),
-            passed=any(a.passed for a in finished), completed_at=completions.get(course.id))
-        courses.append(cp)
-    return EnrolmentProgress(enrolment, courses)
+    return progress_many([enrolment])[enrolment.id]
+
+
+def refresh_enrolment(enrolment: Enrolment, *, now: datetime) -> None:
+    """Record course and track completions (each once: announced to the areas above, 学时
+    credited); move assigned → in progress → completed. A completed enrolment is never
+    reopened."""
+    if not enrolment.is_open:
+        return
+    state = progress(enrolment)
+    for course_progress in state.courses:
+        if course_progress.complete and course_progress.completed_at is None:
+            course = course_progress.course
+            db.session.add(CourseCompletion(enrolment_id=enrolment.id, course_id=course.id,
+                                            completed_at=now))
+            course_progress.completed_at = now
+            record_event(None, "course.completed", "enrolment", enrolment.id, now=now,
+                         details={"course": course.key})
+            if course.hours:
+                credit_hours(enrolment.staff_id, "course", course.id, on=today_local(now),
+                             category=course.hours_category or _default_category(),
+                             minutes=int(course.hours * minutes_per_hour()),
+                             title=course.title, now=now)
+            db.session.flush()
+            course_completed.send(enrolment, course=course, now=now)
+    if state.complete:
+        enrolment.state = "completed"
+        enrolment.completed_at = now
+        record_event(None, "enrolment.completed", "enrolment", enrolment.id, now=now,
+                     details={"track": enrolment.track.key})
+        db.session.flush()
+        track_completed.send(enrolment, now=now)
+    elif enrolment.state == "assigned" and any(c.steps_done for c in state.courses):
+        enrolment.state = "in_progress"
+    db.session.flush()
 
 
 def _has_progress(enrolment: Enrolment) -> bool:
     return any(c.steps_done for c in progress(enrolment).courses)
 
 
-def refresh_enrolment(enrolment: Enrolment, *, now: datetime) -> None:
-    """Record course and track completions; move assigned → in progress → completed."""
-    if not enrolment.is_open:
-        return
-    state = progress(enrolment)
-    for course in state.courses:
-        if course.complete and course.completed_at is None:
-            db.session.add(CourseCompletion(enrolment_id=enrolment.id, course_id=course.course.id,
-                                            completed_at=now))
-            record_event(None, "course.completed", "enrolment", enrolment.id, now=now,
-                         details={"course": course.course.key})
-    if state.courses and all(c.complete for c in state.courses):
-        enrolment.state = "completed"
-        enrolment.completed_at = now
-        record_event(None, "enrolment.completed", "enrolment", enrolment.id, now=now,
-                     details={"track": enrolment.track.key})
-    elif enrolment.state == "assigned" and any(c.steps_done for c in state.courses):
-        enrolment.state = "in_progress"
+def refresh_for(staff_id: int, *, now: datetime) -> None:
+    """Something a requirement depends on changed for this person (a lesson read, a quiz
+    finished, a class attended, an assessment recorded): refresh their open enrolments."""
+    for enrolment in db.session.scalars(select(Enrolment).where(
+            Enrolment.staff_id == staff_id, Enrolment.state.in_(OPEN_STATES))):
+        refresh_enrolment(enrolment, now=now)
+
+
+# -- 学时 ---------------------------------------------------------------------------------------
+
+def minutes_per_hour() -> int:
+    return int(get_setting("minutes_per_hour"))
+
+
+def hours_categories() -> list[str]:
+    return list(get_setting("hours_categories"))
+
+
+def _default_category() -> str:
+    categories = hours_categories()
+    return categories[-1] if categories else "其他"
+
+
+def credit_hours(staff_id: int, source_kind: str, source_id: int, *, on: date, category: str,
+                 minutes: int, now: datetime, title: str = "") -> HoursEntry | None:
+    """Credit (or correct) the 学时 one source gives one person: one entry per source and
+    person, so each source credits without knowing the others and crediting twice changes
+    nothing. Zero minutes removes the entry."""
+    entry = db.session.scalar(select(HoursEntry).where(
+        HoursEntry.staff_id == staff_id, HoursEntry.source_kind == source_kind,
+        HoursEntry.source_id == source_id))
+    if minutes <= 0:
+        if entry is not None:
+            db.session.delete(entry)
+            db.session.flush()
+        return None
+    if entry is None:
+        entry = HoursEntry(staff_id=staff_id, source_kind=source_kind, source_id=source_id,
+                           credited_at=now)
+        db.session.add(entry)
+    elif (entry.on_date, entry.category, entry.minutes, entry.title) == (on, category, minutes,
+                                                                          title[:200]):
+        return entry
+    entry.on_date, entry.category, entry.minutes = on, category, minutes
+    entry.title, entry.updated_at = title[:200], now
     db.session.flush()
+    return entry
+
+
+def to_hours(minutes: int, per_hour: int) -> Decimal:
+    """Minutes as 学时, rounded down to a half (what is not a whole half 学时 is not counted)."""
+    return (Decimal(minutes) / per_hour * 2).to_integral_value(rounding=ROUND_FLOOR) / 2
+
+
+@dataclass(frozen=True)
+class HoursLine:
+    year: int
+    category: str
+    source_kind: str
+    minutes: int
+    hours: Decimal
+
+
+def hours_of(staff_id: int) -> list[HoursLine]:
+    """A person's 学时 by year, category and source (one query; rounded when read)."""
+    per_hour = minutes_per_hour()
+    year = func.extract("year", HoursEntry.on_date)
+    rows = db.session.execute(
+        select(year, HoursEntry.category, HoursEntry.source_kind, func.sum(HoursEntry.minutes))
+        .where(HoursEntry.staff_id == staff_id)
+        .group_by(year, HoursEntry.category, HoursEntry.source_kind)).all()
+    return sorted((HoursLine(int(y), category, kind, int(m), to_hours(int(m), per_hour))
+                   for y, category, kind, m in rows), key=lambda h: (-h.year, h.category))
 
 
 def open_enrolments_with_course(person_id: int, course: Course) -> list[Enrolment]:
@@ -327,6 +513,7 @@ def mark_lesson_read(person: StaffMember, lesson: Lesson, *, now: datetime) -> L
                       read_at=now)
     db.session.add(read)
     db.session.flush()
+    close_todos(person.id, "lesson.revised", lesson.id, now=now)
     for enrolment in open_enrolments_with_course(person.id, lesson.course):
         refresh_enrolment(enrolment, now=now)
     return read
@@ -365,9 +552,14 @@ def on_attempt_finished(attempt: Attempt, now: datetime) -> None:
         refresh_enrolment(enrolment, now=now)
 
 
-def on_staff_event(event: StaffEvent, now: datetime) -> None:
-    """Subscribed to accounts.staff_event_recorded: a hire, a return, a nomination assign."""
-    assign_due(event.staff, now=now)
+def on_staff_event(event: StaffEvent, now: datetime) -> list[Notice]:
+    """Subscribed to accounts.staff_event_recorded: a hire, a return, a nomination assign a
+    track. Says which (with its due date), or that none was, for the person who recorded it."""
+    notices = [Notice(N_("%(track)s assigned, due on %(due)s."), track=e.track.title,
+                      due=e.due_on.isoformat()) for e in assign_due(event.staff, now=now)]
+    if not notices and event.kind in ("hire", "leave_return", "nomination"):
+        notices.append(Notice(N_("No training was assigned for this event.")))
+    return notices
 
 
 # -- figures for trainers and HR ----------------------------------------------------------------
@@ -386,35 +578,3 @@ def track_figures() -> dict[int, dict[str, int]]:
     for track_id, state, n in rows:
         figures.setdefault(track_id, {})[state] = n
     return figures
-
-
-SETTING_KEYS = ("onboarding_due_days", "reentry_min_leave_days", "reentry_due_days",
-                "promotion_due_days", "inservice_cycle_months", "inservice_window_days")
-
-
-def save_settings(actor: StaffMember, values: dict, *, now: datetime) -> None:
-    """Change the centre's training settings (audited one by one), then re-run the rules."""
-    from trainer.core.settings import set_setting
-    from trainer.core.timeutil import is_valid_timezone
-
-    if not actor.has_role("admin") and not actor.has_role("hr"):
-        raise Forbidden("You may not change the settings.")
-    if not is_valid_timezone(values["timezone"]):
-        raise DomainError("Unknown time zone %(tz)s.", tz=values["timezone"])
-    current = lifecycle_settings()
-    wanted = {"timezone": values["timezone"],
-              "go_live_date": values["go_live_date"].isoformat() if values["go_live_date"]
-              else None}
-    wanted.update({key: int(values[key]) for key in SETTING_KEYS})
-    present = {"timezone": centre_timezone(),
-               "go_live_date": current.go_live.isoformat() if current.go_live else None,
-               "onboarding_due_days": current.onboarding_days,
-               "reentry_min_leave_days": current.reentry_min_leave_days,
-               "reentry_due_days": current.reentry_days,
-               "promotion_due_days": current.promotion_days,
-               "inservice_cycle_months": current.inservice_cycle_months,
-               "inservice_window_days": current.inservice_window_days}
-    for key, value in wanted.items():
-        if present[key] != value:
-            set_setting(key, value, actor_id=actor.id, now=now)
-    db.session.flush()
