@@ -294,3 +294,18 @@ def test_a_stored_value_that_no_longer_validates_reads_as_the_default(db_session
     db_session.flush()
     forget_cached()
     assert get_setting("onboarding_due_days") == 30
+
+
+def test_a_course_page_during_an_attempt_offers_only_to_continue_it(assign, content, client,
+                                                                    users, db_session):
+    person = users["learner"]
+    enrolment = assign(person, "reentry")
+    course_progress = services.progress(enrolment).courses[0]
+    course_progress.quiz.attempts_allowed = 3
+    db_session.commit()
+    client.login(person.employee_no)
+    client.post(f"/learn/{enrolment.id}/courses/{course_progress.course.id}/quiz")
+    page = client.get(f"/learn/{enrolment.id}/courses/{course_progress.course.id}")
+    html = page.get_data(as_text=True)
+    assert "data-continue" in html and "data-start" not in html
+    assert "已用 1 次，共 3 次" in html
