@@ -49,6 +49,20 @@ def add_staff_panel(app: Flask, render) -> None:
     app.extensions.setdefault("trainer.staff_panels", []).append(render)
 
 
+def add_return_link(app: Flask, kind: str, link: Callable[[Any], str | None]) -> None:
+    """A higher area says where a page of a lower one leads back to (a course quiz's result →
+    the course, not the quiz's own page, which learners may not open)."""
+    app.extensions.setdefault("trainer.return_links", {}).setdefault(kind, []).append(link)
+
+
+def return_link(app: Flask, kind: str, obj: Any) -> str | None:
+    for link in app.extensions.get("trainer.return_links", {}).get(kind, []):
+        url = link(obj)
+        if url:
+            return url
+    return None
+
+
 def install_nav(app: Flask) -> None:
     @app.context_processor
     def _nav():

@@ -241,7 +241,7 @@ def _labels():
 
 
 def register(app) -> None:
-    from trainer.core.nav import add_nav_item, add_staff_panel, set_home
+    from trainer.core.nav import add_nav_item, add_return_link, add_staff_panel, set_home
     from trainer.core.todos import register_kind as register_todo_kind
 
     app.register_blueprint(bp)
@@ -252,6 +252,17 @@ def register(app) -> None:
     set_home(app, "learner", "learning.my_training")
     add_staff_panel(app, staff_panel)
     register_todo_kind(app, "lesson.revised", _revised_lesson_todo)
+    add_return_link(app, "attempt", _course_of_attempt)
+
+
+def _course_of_attempt(attempt) -> str | None:
+    """A course quiz's result leads back to its course in the learner's training."""
+    if attempt.enrolment_id is None:
+        return None
+    course_id = services.course_of_quiz(attempt.enrolment_id, attempt.quiz_id)
+    if course_id is None:
+        return None
+    return url_for("learning.course", enrolment_id=attempt.enrolment_id, course_id=course_id)
 
 
 def _revised_lesson_todo(item):

@@ -519,6 +519,13 @@ def mark_lesson_read(person: StaffMember, lesson: Lesson, *, now: datetime) -> L
     return read
 
 
+def course_of_quiz(enrolment_id: int, quiz_id: int) -> int | None:
+    """The course of an enrolment whose quiz this is."""
+    return db.session.scalar(select(EnrolmentRequirement.course_id).where(
+        EnrolmentRequirement.enrolment_id == enrolment_id, EnrolmentRequirement.kind == "quiz",
+        EnrolmentRequirement.ref_id == quiz_id).limit(1))
+
+
 def get_own_enrolment(person: StaffMember, enrolment_id: int) -> Enrolment:
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None:

@@ -26,6 +26,7 @@ from trainer.banks.models import Category, QuestionBank
 from trainer.banks.formats.base import parse_category_path
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
+from trainer.core.nav import return_link
 from trainer.core.params import db_int, is_db_int
 from trainer.core.permissions import (
     checks_login_in_query,
@@ -363,7 +364,15 @@ def result(attempt_id: int):
     db.session.commit()
     visible = services.visibility(attempt, now=now)
     return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,
-                           visible=visible, items=result_view(attempt, visible))
+                           visible=visible, items=result_view(attempt, visible),
+                           back_url=return_link(current_app, "attempt", attempt)
+                           or _default_back(attempt))
+
+
+def _default_back(attempt: Attempt) -> str:
+    if attempt.quiz.personal_for_id:
+        return url_for("quizzes.mistakes")
+    return url_for("quizzes.start_page", quiz_id=attempt.quiz_id)
 
 
 @bp.route("/mistakes")
