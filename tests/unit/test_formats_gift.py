@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -293,7 +292,8 @@ def test_shipped_banks_import_cleanly_and_round_trip(path: Path) -> None:
     assert (again.bank_name, again.bank_description) == (result.bank_name, result.bank_description)
 
 
-def test_ten_thousand_questions_parse_well_under_two_seconds() -> None:
+def test_ten_thousand_questions_parse() -> None:
+    """(How fast is measured by `make bench-import`, not here.)"""
     block = (
         "// [id:Q{n}] [tag:入职] [tag:服务七声] [difficulty:2]\n"
         "::第{n}题::结束服务时，柜台人员应当有哪一声？这是一段稍长的题干，用来模拟真实题库。{{\n"
@@ -303,8 +303,5 @@ def test_ten_thousand_questions_parse_well_under_two_seconds() -> None:
         "\t~%33.33333%问候声\n\t~%33.33333%道歉声\n\t~%33.33334%告知声\n\t~%-100%抱怨声\n}}\n\n"
     )
     text = "$CATEGORY: 服务规范/服务七声\n\n" + "".join(block.format(n=n) for n in range(5000))
-    start = time.perf_counter()
     result = parse_gift(text)
-    elapsed = time.perf_counter() - start
     assert len(result.questions) == 10_000 and result.ok
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
