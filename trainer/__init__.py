@@ -99,17 +99,21 @@ def _import_models() -> None:
     import trainer.accounts.models  # noqa: F401
     import trainer.banks.models  # noqa: F401
     import trainer.learning.models  # noqa: F401
+    import trainer.attendance.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
     # Every area's settings, so the settings page and get_setting know them all.
     import trainer.learning.settings  # noqa: F401
+    import trainer.attendance.settings  # noqa: F401
 
 
 def _connect_subscriptions() -> None:
     """Each area reacts to the signals of the areas below it, from one module of its own."""
+    from trainer.attendance.subscriptions import connect as connect_attendance
     from trainer.learning.subscriptions import connect as connect_learning
 
     connect_learning()
+    connect_attendance()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -117,6 +121,8 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.accounts.routes import bp as accounts_bp
     from trainer.accounts.routes import register_nav as register_accounts_nav
     from trainer.banks.cli import register_cli as register_banks_cli
+    from trainer.attendance.cli import register_cli as register_attendance_cli
+    from trainer.attendance.routes import register as register_attendance
     from trainer.banks.routes import register as register_banks
     from trainer.cli import register_commands
     from trainer.learning.cli import register_cli as register_learning_cli
@@ -139,6 +145,8 @@ def _register_blueprints(app: Flask) -> None:
     register_quizzes_cli(app)
     register_learning(app)
     register_learning_cli(app)
+    register_attendance(app)
+    register_attendance_cli(app)
     register_commands(app)
 
 

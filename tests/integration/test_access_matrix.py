@@ -8,6 +8,7 @@ to the login page (GET) or 401 (POST), 403 = refused, 405 = method not allowed."
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 ANON, LEARNER, TRAINER, HR, ADMIN = "anonymous", "learner", "trainer", "hr", "admin"
 VISITORS = (ANON, LEARNER, TRAINER, HR, ADMIN)
@@ -20,6 +21,12 @@ TRAINERS = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: 403, ADMIN: OK}
 LEARNING_STAFF = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: OK, ADMIN: OK}
 # Another learner's attempt: nobody but its owner (learner2, not a visitor here) may touch it.
 OWNER_ONLY = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: 403}
+RUNNERS = {ANON: LOGIN, LEARNER: 403, TRAINER: OK, HR: OK, ADMIN: OK}
+# A class another trainer teaches: HR and admins manage every class, a trainer only theirs.
+OTHERS_CLASS = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: OK, ADMIN: OK}
+# Public, but a made-up token or an old code: gone.
+GONE = {v: 410 for v in VISITORS}
+NOT_FOUND = {v: 404 for v in VISITORS}
 # Another person's sign-in, through one's own devices page: as if it did not exist.
 NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 
@@ -66,8 +73,6 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/learn/<int:enrolment_id>/courses/<int:course_id>/quiz", "POST"): OWNER_ONLY,
     ("/tracks", "GET"): LEARNING_STAFF,
     ("/tracks/courses/<int:course_id>", "GET"): LEARNING_STAFF,
-    ("/settings", "GET"): STAFF_ADMIN,
-    ("/settings", "POST"): STAFF_ADMIN,
     ("/training/assign", "GET"): LEARNING_STAFF,
     ("/training/assign", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/extend", "POST"): LEARNING_STAFF,
@@ -109,6 +114,38 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/staff/import", "GET"): STAFF_ADMIN,
     ("/staff/import", "POST"): STAFF_ADMIN,
     ("/staff/import/template.csv", "GET"): STAFF_ADMIN,
+    ("/settings", "GET"): STAFF_ADMIN,
+    ("/settings", "POST"): STAFF_ADMIN,
+    ("/todos/<int:item_id>/dismiss", "POST"): NOT_ONES_OWN,
+    ("/classes", "GET"): SIGNED_IN,
+    ("/classes/<int:class_id>/signup", "POST"): SIGNED_IN,
+    ("/classes/<int:class_id>/cancel", "POST"): SIGNED_IN,
+    ("/sessions/<int:session_id>/leave", "POST"): SIGNED_IN,
+    ("/checkin", "POST"): SIGNED_IN,
+    ("/s/<int:session_id>/<int:step>/<code>", "GET"): GONE,
+    ("/checkin/confirm", "GET"): SIGNED_IN,
+    ("/checkin/confirm", "POST"): SIGNED_IN,
+    ("/checkin/done/<int:session_id>", "GET"): SIGNED_IN,
+    ("/surveys/<int:class_id>", "GET"): SIGNED_IN,
+    ("/surveys/<int:class_id>", "POST"): SIGNED_IN,
+    ("/training/classes", "GET"): RUNNERS,
+    ("/training/classes/new", "GET"): RUNNERS,
+    ("/training/classes/new", "POST"): RUNNERS,
+    ("/training/classes/<int:class_id>", "GET"): OTHERS_CLASS,
+    ("/training/classes/<int:class_id>/edit", "GET"): OTHERS_CLASS,
+    ("/training/classes/<int:class_id>/edit", "POST"): OTHERS_CLASS,
+    ("/training/classes/<int:class_id>/sessions", "POST"): OTHERS_CLASS,
+    ("/training/classes/<int:class_id>/invite", "POST"): OTHERS_CLASS,
+    ("/training/classes/<int:class_id>/roster/<int:staff_id>/remove", "POST"): OTHERS_CLASS,
+    ("/training/classes/<int:class_id>/close", "POST"): OTHERS_CLASS,
+    ("/training/sessions/<int:session_id>/cancel", "POST"): OTHERS_CLASS,
+    ("/training/sessions/<int:session_id>/close", "POST"): OTHERS_CLASS,
+    ("/training/sessions/<int:session_id>/all-present", "POST"): OTHERS_CLASS,
+    ("/training/sessions/<int:session_id>/mark", "POST"): OTHERS_CLASS,
+    ("/training/sessions/<int:session_id>/kiosk", "GET"): OTHERS_CLASS,
+    ("/training/leave/<int:request_id>/decide", "POST"): OTHERS_CLASS,
+    ("/kiosk/<token>", "GET"): NOT_FOUND,
+    ("/kiosk/<token>/code", "GET"): NOT_FOUND,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
@@ -145,11 +182,12 @@ def test_every_view_declares_its_access(app):
 def _fill(rule: str, ids: dict[str, object]) -> str:
     for name, value in ids.items():
         rule = rule.replace(f"<int:{name}_id>", str(value))
-    return rule.replace("<token>", "no-such-token")
+    return rule.replace("<token>", "no-such-token").replace("<code>", "000000").replace(
+        "<int:step>", "1")
 
 
 @pytest.fixture
-def objects(users, db_session):
+def objects(users, make_staff, db_session):
     """One object of each kind for the routes that take an id."""
     from trainer.banks import services as banks
     from trainer.banks.formats import parse_gift
@@ -187,8 +225,27 @@ def objects(users, db_session):
 
     start_login(target, remember=False, lifetime=timedelta(hours=1), address="10.0.0.9",
                 user_agent="test", now=utcnow())
+    from trainer.attendance import services as attendance
+    from trainer.core.todos import add_todo
+
+    other_trainer = make_staff("trainer", employee_no="TR900")
+    cls = attendance.save_class(other_trainer, None, attendance.ClassFields(
+        title="别人的班", hours_category="其他"), now=utcnow())
+    start = utcnow() + timedelta(days=3)
+    session = attendance.save_session(other_trainer, cls, None, attendance.SessionFields(
+        day=start.date(), starts=start.time().replace(hour=1, minute=0, second=0,
+                                                      microsecond=0),
+        ends=start.time().replace(hour=2, minute=0, second=0, microsecond=0)), now=utcnow())
+    attendance.invite(other_trainer, cls, [target], now=utcnow())
+    leave = attendance.request_leave(target, session, "有事", now=utcnow())
+    add_todo(target.id, "class.invited", cls.id, now=utcnow(), params={"title": "x"})
+    from trainer.core.models import TodoItem
+
+    item = db_session.scalar(select(TodoItem).where(TodoItem.staff_id == target.id))
     db_session.commit()
-    return {"login": target.login_id, "staff": target.id, "event": target.events[0].id, "bank": bank.id,
+    return {"login": target.login_id, "class": cls.id, "session": session.id,
+            "request": leave.id, "item": item.id, "step": 1,
+            "staff": target.id, "event": target.events[0].id, "bank": bank.id,
             "question": question.id, "quiz": quiz.id, "attempt": attempt.id,
             "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id}
 

@@ -477,3 +477,31 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
     record_event(actor.id, "staff.imported", "staff", None, now=now,
                  details={"filename": filename, "count": len(created)})
     return ImportOutcome(created, [], len(parsed.rows))
+
+
+@dataclass
+class StaffLookup:
+    people: list[StaffMember]
+    unknown: list[str]        # employee numbers given that match nobody
+
+
+def find_staff(*, employee_nos: Iterable[str] = (), department: str | None = None,
+               include_left: bool = False) -> StaffLookup:
+    """People by employee numbers (however they are written) or by department, in one query,
+    for assigning, inviting and rosters."""
+    numbers = [n for n in employee_nos if n.strip()]
+    query = select(StaffMember)
+    if department:
+        query = query.where(StaffMember.department == department)
+    elif numbers:
+        query = query.where(StaffMember.employee_no_key.in_(
+            {rules.employee_no_key(n) for n in numbers}))
+    else:
+        return StaffLookup([], [])
+    if not include_left:
+        query = query.where(StaffMember.status != "left")
+    people = list(db.session.scalars(query.order_by(StaffMember.employee_no)))
+    found = {p.employee_no_key for p in people}
+    unknown = [] if department else sorted(
+        {n.strip() for n in numbers if rules.employee_no_key(n) not in found})
+    return StaffLookup(people, unknown)

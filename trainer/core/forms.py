@@ -50,12 +50,19 @@ def settings_form(actor, formdata=None) -> FlaskForm:
 
 
 def submitted_values(form, actor) -> dict:
-    """The raw values of the settings this person may change."""
+    """The raw values of the settings this person may change and the form sent (a field the
+    page did not send keeps its value; an unticked box is sent as nothing, so it is False)."""
     values = {}
     for key, definition in REGISTRY.items():
-        if may_change(actor, definition):
-            values[key] = getattr(form, key).data
-            if definition.kind == "int" and values[key] is None:
-                values[key] = getattr(form, key).raw_data[0] if getattr(form, key).raw_data \
-                    else None
+        field = getattr(form, key)
+        if not may_change(actor, definition):
+            continue
+        if definition.kind == "bool":
+            values[key] = bool(field.data)
+        elif field.raw_data:
+            values[key] = field.raw_data[0] if definition.kind == "int" else field.data
     return values
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs CSRF protection."""

@@ -1,12 +1,14 @@
 """Site-wide endpoints that belong to no area: the health check and the settings page."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from trainer.core.db import db
 from trainer.core.errors import DomainError
-from trainer.core.forms import settings_form, submitted_values
-from trainer.core.permissions import public, roles_required
+from trainer.core.forms import ConfirmForm, settings_form, submitted_values
+from trainer.core import todos
+from trainer.core.actions import act
+from trainer.core.permissions import public, roles_required, signed_in
 from trainer.core.settings import grouped, may_change, save_settings
 from trainer.core.timeutil import utcnow
 
@@ -39,6 +41,22 @@ def settings():
             return redirect(url_for("core.settings"))
     return render_template("core/settings.html", form=form, groups=grouped(),
                            may_change=lambda d: may_change(current_user, d))
+
+
+@bp.route("/todos/<int:item_id>/dismiss", methods=["POST"])
+@signed_in
+def dismiss_todo(item_id: int):
+    """Close an informational to-do item of one's own (a decision read, a promotion seen)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return act(lambda: todos.dismiss(current_app, current_user.id, item_id, now=utcnow()),
+               back=_safe_back(request.form.get("next")))
+
+
+def _safe_back(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("accounts.index")
 
 
 def register_nav(app) -> None:

@@ -63,8 +63,10 @@ def parse(definition: SettingDef, raw: Any) -> Any:
     """The typed value of a raw input (form text or stored JSON); DomainError when refused."""
     kind = definition.kind
     if raw is None or raw == "" or raw == []:
-        if definition.optional or kind in ("list", "bool"):
-            return [] if kind == "list" else (False if kind == "bool" else None)
+        if kind == "bool":
+            return False
+        if definition.optional:
+            return [] if kind == "list" else None
         raise DomainError("%(setting)s is required.", setting=str(definition.label))
     if kind == "int":
         try:
@@ -103,7 +105,7 @@ def parse(definition: SettingDef, raw: Any) -> Any:
         for item in (str(i).strip() for i in items):
             if item and item not in value:
                 value.append(item[:80])
-        if not value:
+        if not value and not definition.optional:
             raise DomainError("%(setting)s needs at least one entry.",
                               setting=str(definition.label))
     else:

@@ -20,10 +20,12 @@ from trainer.core.models import TodoItem
 
 @dataclass(frozen=True)
 class TodoView:
+    id: int
     text: str
     url: str | None
     due_on: date | None
     created_at: datetime
+    dismissible: bool = False
 
 
 def add_todo(staff_id: int, kind: str, ref: Any, *, now: datetime, params: dict | None = None,
@@ -58,9 +60,23 @@ def open_count(staff_id: int) -> int:
 Renderer = Callable[[TodoItem], tuple[str, str | None] | None]
 
 
-def register_kind(app: Flask, kind: str, render: Renderer) -> None:
-    """How an area's kind of item reads: (translated text, link) or None to hide it."""
-    app.extensions.setdefault("trainer.todo_kinds", {})[kind] = render
+def register_kind(app: Flask, kind: str, render: Renderer, *, dismissible: bool = False) -> None:
+    """How an area's kind of item reads: (translated text, link) or None to hide it. A
+    dismissible item only informs (a decision, a promotion): the person closes it once read."""
+    app.extensions.setdefault("trainer.todo_kinds", {})[kind] = (render, dismissible)
+
+
+def dismiss(app: Flask, staff_id: int, item_id: int, *, now: datetime) -> None:
+    """The person closes an informational item of their own."""
+    from trainer.core.errors import NotFound
+
+    item = db.session.get(TodoItem, item_id)
+    kinds = app.extensions.get("trainer.todo_kinds", {})
+    if item is None or item.staff_id != staff_id or not kinds.get(item.kind, (None, False))[1]:
+        raise NotFound("No such item.")
+    if item.done_at is None:
+        item.done_at = now
+        db.session.flush()
 
 
 def open_todos(app: Flask, staff_id: int) -> list[TodoView]:
@@ -70,8 +86,9 @@ def open_todos(app: Flask, staff_id: int) -> list[TodoView]:
         .order_by(TodoItem.due_on.is_(None), TodoItem.due_on, TodoItem.created_at)).all()
     views = []
     for item in items:
-        render = renderers.get(item.kind)
+        render, dismissible = renderers.get(item.kind, (None, False))
         shown = render(item) if render else None
         if shown is not None:
-            views.append(TodoView(shown[0], shown[1], item.due_on, item.created_at))
+            views.append(TodoView(item.id, shown[0], shown[1], item.due_on, item.created_at,
+                                  dismissible))
     return views

@@ -38,6 +38,7 @@ def my_training():
     closed = [e for e in enrolments if not e.is_open]
     return render_template("learning/my_training.html", open_ones=open_ones, closed=closed,
                            todos=open_todos(current_app, current_user.id),
+                           dismiss_form=ActionForm(),
                            hours=services.hours_of(current_user.id),
                            today=services.today_local(utcnow()))
 

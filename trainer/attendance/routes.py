@@ -1,0 +1,652 @@
+"""Classroom training: learners' classes and check-in (phone-sized), trainers' and HR's class
+pages with the roster grid, and the classroom kiosk that shows the rotating code."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import segno
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from itsdangerous import BadData, URLSafeTimedSerializer
+from markupsafe import Markup
+from sqlalchemy import select
+
+from trainer.accounts.models import StaffMember
+from trainer.attendance import services
+from trainer.attendance.forms import (
+    ActionForm,
+    ClassForm,
+    CodeForm,
+    DecisionForm,
+    InviteForm,
+    MarkForm,
+    ReasonForm,
+    SessionForm,
+    SurveyForm,
+)
+from trainer.attendance.models import (
+    ClassSession,
+    LeaveRequest,
+    RosterEntry,
+    SurveyReceipt,
+    TrainingClass,
+)
+from trainer.core.actions import act
+from trainer.core.db import db
+from trainer.core.errors import DomainError
+from trainer.core.permissions import public, roles_required, signed_in
+from trainer.core.settings import centre_timezone
+from trainer.core.timeutil import local_date, utcnow
+from trainer.learning.models import Course
+
+bp = Blueprint("attendance", __name__)
+RUNNERS = ("trainer", "hr", "admin")
+DEVICE_COOKIE = "trainer_device"
+SCAN_TOKEN_AGE_S = 300      # a scan travels through sign-in for at most five minutes
+
+
+def _class(class_id: int) -> TrainingClass:
+    return services.get_class(class_id)
+
+
+def _managed(class_id: int) -> TrainingClass:
+    cls = _class(class_id)
+    services.check_may_manage(current_user, cls)
+    return cls
+
+
+def _managed_session(session_id: int) -> ClassSession:
+    session = services.get_session(session_id)
+    services.check_may_manage(current_user, session.training_class)
+    return session
+
+
+def _scan() -> services.Scan:
+    return services.Scan(request.remote_addr or "", request.user_agent.string,
+                         request.cookies.get(DEVICE_COOKIE))
+
+
+# Pages that lead to a check-in give the browser its device cookie first, so the check-in
+# itself carries it.
+_DEVICE_PAGES = {"attendance.my_classes", "attendance.scan", "attendance.confirm_scan",
+                 "attendance.check_in_code"}
+
+
+@bp.after_request
+def _device_cookie(response: Response) -> Response:
+    """A random 128-bit device cookie (HttpOnly, a year; stored hashed; used only to flag one
+    device checking in two people)."""
+    if request.endpoint in _DEVICE_PAGES and not request.cookies.get(DEVICE_COOKIE):
+        import secrets
+
+        response.set_cookie(DEVICE_COOKIE, secrets.token_hex(16), max_age=365 * 86400,
+                            httponly=True, samesite="Lax",
+                            secure=bool(current_app.config["SESSION_COOKIE_SECURE"])
+                            or request.is_secure)
+    return response
+
+
+# -- learners -------------------------------------------------------------------------------------
+
+@bp.route("/classes")
+@signed_in
+def my_classes():
+    now = utcnow()
+    entries = db.session.execute(select(RosterEntry, TrainingClass).join(
+        TrainingClass, TrainingClass.id == RosterEntry.class_id).where(
+        RosterEntry.staff_id == current_user.id, RosterEntry.state != "cancelled")).all()
+    mine = []
+    for entry, cls in entries:
+        cells = services.grid(cls, now=now, staff_ids=[current_user.id])
+        mine.append((entry, cls, [(s, cells.get((s.id, current_user.id)))
+                                  for s in services.live_sessions(cls)]))
+    mine.sort(key=lambda item: min((s.starts_at for s, _ in item[2]), default=now))
+    booked_ids = {cls.id for _, cls, _ in mine}
+    open_classes = [c for c in db.session.scalars(select(TrainingClass).where(
+        TrainingClass.signup_mode == "open", TrainingClass.closed_at.is_(None)))
+        if c.id not in booked_ids and services.live_sessions(c)
+        and services.live_sessions(c)[0].starts_at > now]
+    answered = set(db.session.scalars(select(SurveyReceipt.class_id).where(
+        SurveyReceipt.staff_id == current_user.id)))
+    leaves = {(r.session_id): r for r in db.session.scalars(select(LeaveRequest).where(
+        LeaveRequest.staff_id == current_user.id))}
+    return render_template("attendance/my_classes.html", mine=mine, open_classes=open_classes,
+                           now=now, code_form=CodeForm(), leave_form=ReasonForm(),
+                           action=ActionForm(), answered=answered, leaves=leaves,
+                           survey_window=services.survey_window)
+
+
+@bp.route("/classes/<int:class_id>/signup", methods=["POST"])
+@signed_in
+def sign_up(class_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    cls = _class(class_id)
+    return act(lambda: services.sign_up(current_user, cls, now=utcnow()),
+               back=url_for("attendance.my_classes"),
+               done=lambda state: _("You are booked.") if state == "booked"
+               else _("The class is full: you are on the wait-list."))
+
+
+@bp.route("/classes/<int:class_id>/cancel", methods=["POST"])
+@signed_in
+def cancel_mine(class_id: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    cls = _class(class_id)
+    return act(lambda: services.cancel_booking(current_user, cls, current_user, now=utcnow()),
+               back=url_for("attendance.my_classes"), done=_("Your place is cancelled."))
+
+
+@bp.route("/sessions/<int:session_id>/leave", methods=["POST"])
+@signed_in
+def ask_leave(session_id: int):
+    form = ReasonForm()
+    session = services.get_session(session_id)
+    if not form.validate_on_submit():
+        flash(_("Give a reason for the leave."), "danger")
+        return redirect(url_for("attendance.my_classes"))
+    return act(lambda: services.request_leave(current_user, session, form.reason.data,
+                                              now=utcnow()),
+               back=url_for("attendance.my_classes"),
+               done=_("Your leave request is sent to the trainer."))
+
+
+@bp.route("/checkin", methods=["POST"])
+@signed_in
+def check_in_code():
+    form = CodeForm()
+    if not form.validate_on_submit():
+        flash(_("Type the 6 digits shown in the classroom."), "danger")
+        return redirect(url_for("attendance.my_classes"))
+    try:
+        session, kind = services.check_in_with_code(current_user, form.code.data,
+                                                    now=utcnow(), scan=_scan())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+        return redirect(url_for("attendance.my_classes"))
+    db.session.commit()
+    return redirect(url_for("attendance.checked_in", session_id=session.id, kind=kind))
+
+
+def _scan_tokens() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="attendance-scan")
+
+
+@bp.route("/s/<int:session_id>/<int:step>/<code>")
+@public
+def scan(session_id: int, step: int, code: str):
+    """Where the kiosk's QR code leads. Valid now, the scan (session, step, code, time) goes on
+    in a signed token: straight to the confirmation when signed in, through sign-in otherwise
+    (good for five minutes, recorded at the time of the scan)."""
+    session = db.session.get(ClassSession, session_id)
+    now = utcnow()
+    if session is None or not services.scan_is_valid(session, step, code, now):
+        return render_template("attendance/scan_refused.html"), 410
+    token = _scan_tokens().dumps({"s": session_id, "t": step, "c": code,
+                                  "at": now.timestamp()})
+    target = url_for("attendance.confirm_scan", t=token)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=target))
+    return redirect(target)
+
+
+def _read_scan(token: str) -> tuple[ClassSession, int, str, datetime]:
+    try:
+        data = _scan_tokens().loads(token, max_age=SCAN_TOKEN_AGE_S)
+    except BadData:
+        raise DomainError("This scan is too old: scan the code on the screen again.") from None
+    from datetime import timezone
+
+    session = services.get_session(int(data["s"]))
+    return session, int(data["t"]), str(data["c"]), datetime.fromtimestamp(data["at"],
+                                                                          timezone.utc)
+
+
+@bp.route("/checkin/confirm", methods=["GET", "POST"])
+@signed_in
+def confirm_scan():
+    """The scan, confirmed by the signed-in person (checkin.js sends it at once)."""
+    token = request.values.get("t", "")
+    form = ActionForm()
+    if request.method == "GET":
+        try:
+            session = _read_scan(token)[0]
+        except DomainError as exc:
+            flash(exc.translated(), "danger")
+            return redirect(url_for("attendance.my_classes"))
+        return render_template("attendance/confirm_scan.html", session=session, token=token,
+                               form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        session, step, code, scanned_at = _read_scan(token)
+        kind = services.check_in_with_scan(current_user, session, step=step, code=code,
+                                           scanned_at=scanned_at, now=utcnow(), scan=_scan())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+        return redirect(url_for("attendance.my_classes"))
+    db.session.commit()
+    return redirect(url_for("attendance.checked_in", session_id=session.id, kind=kind))
+
+
+@bp.route("/checkin/done/<int:session_id>")
+@signed_in
+def checked_in(session_id: int):
+    session = services.get_session(session_id)
+    cell = services.grid(session.training_class, now=utcnow(),
+                         staff_ids=[current_user.id]).get((session.id, current_user.id))
+    return render_template("attendance/checked_in.html", session=session, cell=cell,
+                           kind=request.args.get("kind", ""))
+
+
+@bp.route("/surveys/<int:class_id>", methods=["GET", "POST"])
+@signed_in
+def survey(class_id: int):
+    cls = _class(class_id)
+    form = SurveyForm()
+    if form.validate_on_submit():
+        return act(lambda: services.answer_survey(
+            current_user, cls, content=int(form.content.data), trainer=int(form.trainer.data),
+            organisation=int(form.organisation.data), overall=int(form.overall.data),
+            suggestions=form.suggestions.data or "", now=utcnow()),
+            back=url_for("attendance.my_classes"), done=_("Thank you for your answers."))
+    return render_template("attendance/survey.html", cls=cls, form=form)
+
+
+# -- trainers and HR ------------------------------------------------------------------------------
+
+@bp.route("/training/classes")
+@roles_required(*RUNNERS)
+def classes():
+    query = select(TrainingClass).order_by(TrainingClass.created_at.desc())
+    if not (current_user.role_names & {"hr", "admin"}):
+        query = query.where(TrainingClass.trainers.any(staff_id=current_user.id))
+    rows = db.session.scalars(query).all()
+    return render_template("attendance/classes.html", classes=rows, now=utcnow())
+
+
+def _class_form(cls: TrainingClass | None) -> ClassForm:
+    form = ClassForm(obj=cls)
+    form.course_id.choices = [(0, "—")] + [
+        (c.id, f"{c.track.title} · {c.title}") for c in db.session.scalars(
+            select(Course).where(Course.retired.is_(False)).order_by(Course.track_id,
+                                                                     Course.position))]
+    from trainer.learning.services import hours_categories
+
+    form.hours_category.choices = [(c, c) for c in hours_categories()]
+    form.trainer_ids.choices = [(s.id, f"{s.name} ({s.employee_no})") for s in
+                                db.session.scalars(select(StaffMember).where(
+                                    StaffMember.roles.any(role="trainer"),
+                                    StaffMember.status != "left")
+                                    .order_by(StaffMember.employee_no))]
+    if request.method == "GET" and cls is not None:
+        form.course_id.data = cls.course_id or 0
+        form.trainer_ids.data = sorted(cls.trainer_ids)
+    return form
+
+
+def _class_fields(form: ClassForm) -> services.ClassFields:
+    return services.ClassFields(
+        title=form.title.data or "", hours_category=form.hours_category.data or "",
+        description=form.description.data or "", course_id=form.course_id.data or None,
+        place=form.place.data or "", link=form.link.data or "", capacity=form.capacity.data,
+        cost=form.cost.data, signup_mode=form.signup_mode.data,
+        completion_share=form.completion_share.data,
+        issues_certificate=bool(form.issues_certificate.data),
+        trainer_ids=list(form.trainer_ids.data or []))
+
+
+@bp.route("/training/classes/new", methods=["GET", "POST"])
+@roles_required(*RUNNERS)
+def new_class():
+    form = _class_form(None)
+    if form.validate_on_submit():
+        try:
+            cls = services.save_class(current_user, None, _class_fields(form), now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            return redirect(url_for("attendance.class_page", class_id=cls.id))
+    return render_template("attendance/class_form.html", form=form, cls=None)
+
+
+@bp.route("/training/classes/<int:class_id>/edit", methods=["GET", "POST"])
+@roles_required(*RUNNERS)
+def edit_class(class_id: int):
+    cls = _managed(class_id)
+    form = _class_form(cls)
+    if form.validate_on_submit():
+        return act(lambda: services.save_class(current_user, cls, _class_fields(form),
+                                               now=utcnow()),
+                   back=url_for("attendance.class_page", class_id=cls.id), done=_("Saved."))
+    return render_template("attendance/class_form.html", form=form, cls=cls)
+
+
+@bp.route("/training/classes/<int:class_id>")
+@roles_required(*RUNNERS)
+def class_page(class_id: int):
+    cls = _managed(class_id)
+    now = utcnow()
+    roster = db.session.execute(select(RosterEntry, StaffMember).join(
+        StaffMember, StaffMember.id == RosterEntry.staff_id).where(
+        RosterEntry.class_id == cls.id).order_by(RosterEntry.state, StaffMember.employee_no)
+    ).all()
+    booked = [person for entry, person in roster if entry.state == "booked"]
+    cells = services.grid(cls, now=now)
+    pending = db.session.execute(select(LeaveRequest, StaffMember).join(
+        StaffMember, StaffMember.id == LeaveRequest.staff_id).where(
+        LeaveRequest.session_id.in_([s.id for s in cls.sessions]),
+        LeaveRequest.state == "pending")).all()
+    return render_template(
+        "attendance/class_page.html", cls=cls, roster=roster, booked=booked, cells=cells,
+        now=now, minutes=services.minutes_by_person(cls, now=now), pending=pending,
+        session_form=SessionForm(), invite_form=InviteForm(), mark_form=MarkForm(),
+        decision_form=DecisionForm(), reason_form=ReasonForm(), action=ActionForm(),
+        sees_addresses=services.sees_addresses(current_user),
+        survey=services.survey_result([cls.id], now=now),
+        window=services.survey_window(cls))
+
+
+def _session_fields(form: SessionForm) -> services.SessionFields:
+    required = {"1": True, "0": False}.get(form.checkout_required.data or "")
+    return services.SessionFields(
+        day=form.day.data, starts=form.starts.data, ends=form.ends.data,
+        place=form.place.data or "", checkin_opens_min=form.checkin_opens_min.data,
+        checkin_closes_min=form.checkin_closes_min.data,
+        checkout_opens_min=form.checkout_opens_min.data,
+        checkout_closes_min=form.checkout_closes_min.data,
+        late_after_min=form.late_after_min.data, early_leave_min=form.early_leave_min.data,
+        checkout_required=required)
+
+
+@bp.route("/training/classes/<int:class_id>/sessions", methods=["POST"])
+@roles_required(*RUNNERS)
+def add_session(class_id: int):
+    cls = _managed(class_id)
+    form = SessionForm()
+    back = url_for("attendance.class_page", class_id=cls.id)
+    if not form.validate_on_submit():
+        flash(_("Give the session's date, start and end."), "danger")
+        return redirect(back)
+    return act(lambda: services.save_session(current_user, cls, None, _session_fields(form),
+                                             now=utcnow(), override=form.override.data or ""),
+               back=back, done=_("The session is added."))
+
+
+@bp.route("/training/sessions/<int:session_id>/cancel", methods=["POST"])
+@roles_required(*RUNNERS)
+def cancel_session(session_id: int):
+    session = _managed_session(session_id)
+    form = ReasonForm()
+    back = url_for("attendance.class_page", class_id=session.class_id)
+    if not form.validate_on_submit():
+        flash(_("Say why the session is cancelled."), "danger")
+        return redirect(back)
+    return act(lambda: services.cancel_session(current_user, session, now=utcnow(),
+                                               reason=form.reason.data),
+               back=back, done=_("The session is cancelled."))
+
+
+@bp.route("/training/sessions/<int:session_id>/close", methods=["POST"])
+@roles_required(*RUNNERS)
+def close_session(session_id: int):
+    session = _managed_session(session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: services.close_session(current_user, session, now=utcnow()),
+               back=url_for("attendance.class_page", class_id=session.class_id),
+               done=_("The session is closed: who did not come is absent, and the 学时 are "
+                      "credited."))
+
+
+@bp.route("/training/sessions/<int:session_id>/all-present", methods=["POST"])
+@roles_required(*RUNNERS)
+def all_present(session_id: int):
+    session = _managed_session(session_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: services.mark_all_present(current_user, session, now=utcnow()),
+               back=url_for("attendance.class_page", class_id=session.class_id),
+               done=lambda n: _("%(n)d marked present.", n=n))
+
+
+@bp.route("/training/sessions/<int:session_id>/mark", methods=["POST"])
+@roles_required(*RUNNERS)
+def mark(session_id: int):
+    session = _managed_session(session_id)
+    form = MarkForm()
+    back = url_for("attendance.class_page", class_id=session.class_id)
+    if not form.validate_on_submit():
+        flash(_("Choose a mark."), "danger")
+        return redirect(back)
+    person = db.get_or_404(StaffMember, form.staff_id.data)
+    day = local_date(session.starts_at, centre_timezone())
+    check_in = services.local_moment(day, form.check_in.data) if form.check_in.data else None
+    check_out = services.local_moment(day, form.check_out.data) if form.check_out.data else None
+    if form.kind.data == "leave":
+        change = lambda: services.record_leave(current_user, session, person,  # noqa: E731
+                                               form.reason.data or "", now=utcnow())
+    else:
+        change = lambda: services.correct(current_user, session, person,  # noqa: E731
+                                          kind=form.kind.data, now=utcnow(),
+                                          reason=form.reason.data or "",
+                                          check_in_at=check_in, check_out_at=check_out)
+    return act(change, back=back, done=_("Recorded."))
+
+
+@bp.route("/training/classes/<int:class_id>/invite", methods=["POST"])
+@roles_required(*RUNNERS)
+def invite(class_id: int):
+    cls = _managed(class_id)
+    form = InviteForm()
+    back = url_for("attendance.class_page", class_id=cls.id)
+    if not form.validate_on_submit():
+        abort(400)
+    if form.needing.data:
+        people = services.people_needing(cls)
+    else:
+        from trainer.accounts.services import find_staff
+
+        lookup = find_staff(employee_nos=(form.employee_nos.data or "").replace("，", " ")
+                            .replace(",", " ").split(),
+                            department=(form.department.data or "").strip() or None)
+        if lookup.unknown:
+            flash(_("Unknown employee numbers: %(nos)s. Nobody was invited.",
+                    nos=", ".join(lookup.unknown)), "danger")
+            return redirect(back)
+        people = lookup.people
+    if not people:
+        flash(_("Nobody to invite."), "warning")
+        return redirect(back)
+    return act(lambda: services.invite(current_user, cls, people, now=utcnow(),
+                                       reason=form.reason.data or "",
+                                       override=form.override.data or ""),
+               back=back, done=lambda o: _("%(b)d booked, %(w)d on the wait-list.",
+                                           b=len(o.booked), w=len(o.waitlisted)))
+
+
+@bp.route("/training/classes/<int:class_id>/roster/<int:staff_id>/remove", methods=["POST"])
+@roles_required(*RUNNERS)
+def remove(class_id: int, staff_id: int):
+    cls = _managed(class_id)
+    form = ReasonForm()
+    back = url_for("attendance.class_page", class_id=cls.id)
+    if not form.validate_on_submit():
+        flash(_("Say why the person is taken off the roster."), "danger")
+        return redirect(back)
+    person = db.get_or_404(StaffMember, staff_id)
+    return act(lambda: services.cancel_booking(current_user, cls, person, now=utcnow(),
+                                               reason=form.reason.data),
+               back=back, done=_("Taken off the roster."))
+
+
+@bp.route("/training/leave/<int:request_id>/decide", methods=["POST"])
+@roles_required(*RUNNERS)
+def decide_leave(request_id: int):
+    leave = db.get_or_404(LeaveRequest, request_id)
+    session = _managed_session(leave.session_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return act(lambda: services.decide_leave(current_user, leave, form.decision.data ==
+                                             "approve", now=utcnow(),
+                                             note=form.note.data or ""),
+               back=url_for("attendance.class_page", class_id=session.class_id),
+               done=_("Decided."))
+
+
+@bp.route("/training/classes/<int:class_id>/close", methods=["POST"])
+@roles_required(*RUNNERS)
+def close_class(class_id: int):
+    cls = _managed(class_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: services.close_class(current_user, cls, now=utcnow()),
+               back=url_for("attendance.class_page", class_id=cls.id),
+               done=_("The class is closed: its roster and marks are frozen."))
+
+
+# -- the classroom kiosk --------------------------------------------------------------------------
+
+def _kiosk_tokens() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="attendance-kiosk")
+
+
+@bp.route("/training/sessions/<int:session_id>/kiosk")
+@roles_required(*RUNNERS)
+def kiosk_link(session_id: int):
+    """The trainer opens this on the classroom PC (or copies it there): a signed link that
+    needs no sign-in and stops working with the session."""
+    session = _managed_session(session_id)
+    return redirect(url_for("attendance.kiosk", token=_kiosk_tokens().dumps(session.id)))
+
+
+def _kiosk_session(token: str) -> ClassSession:
+    try:
+        session_id = _kiosk_tokens().loads(token, max_age=7 * 86400)
+    except BadData:
+        abort(404)
+    session = db.session.get(ClassSession, int(session_id))
+    if session is None or session.cancelled_at is not None or session.closed_at is not None \
+            or utcnow() > services.times_of(session).closes_at:
+        abort(410)
+    return session
+
+
+def _code_view(session: ClassSession, now: datetime) -> dict:
+    code, step, left = services.current_code(session, now)
+    url = url_for("attendance.scan", session_id=session.id, step=step, code=code,
+                  _external=True)
+    svg = segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#000")
+    return {"code": code, "step": step, "refresh_in": left, "url": url, "svg": svg}
+
+
+@bp.route("/kiosk/<token>")
+@public
+def kiosk(token: str):
+    session = _kiosk_session(token)
+    return render_template("attendance/kiosk.html", session=session,
+                           view=_code_view(session, utcnow()), token=token)
+
+
+@bp.route("/kiosk/<token>/code")
+@public
+def kiosk_code(token: str):
+    """The code now (kiosk.js asks when the last one's step ends): the server's clock only."""
+    session = _kiosk_session(token)
+    return jsonify(_code_view(session, utcnow()))
+
+
+# -- HR's staff page ------------------------------------------------------------------------------
+
+def staff_panel(staff: StaffMember) -> Markup:
+    """The person's attendance on the HR staff page: every session of every class."""
+    now = utcnow()
+    rows = []
+    for cls in db.session.scalars(select(TrainingClass).join(
+            RosterEntry, RosterEntry.class_id == TrainingClass.id).where(
+            RosterEntry.staff_id == staff.id).order_by(TrainingClass.created_at.desc())):
+        cells = services.grid(cls, now=now, staff_ids=[staff.id])
+        for session in services.live_sessions(cls):
+            rows.append((cls, session, cells.get((session.id, staff.id))))
+    return Markup(render_template("attendance/_staff_panel.html", rows=rows, staff=staff))
+
+
+STATUS_LABELS = {"present": _l("Present"), "late": _l("Late"), "early": _l("Left early"),
+                 "leave": _l("On leave"), "absent": _l("Absent"), "pending": _l("Not yet")}
+ROSTER_LABELS = {"booked": _l("Booked"), "waitlisted": _l("Wait-listed"),
+                 "cancelled": _l("Cancelled")}
+LEAVE_LABELS = {"pending": _l("Leave asked"), "approved": _l("Leave approved"),
+                "declined": _l("Leave declined")}
+FLAG_LABELS = {"late": _l("late"), "early": _l("left early"),
+               "missing_checkout": _l("no check-out"),
+               "shared_device": _l("one device for two people"),
+               "outside_address": _l("from outside the centre")}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"attendance_status_label": lambda s: STATUS_LABELS.get(s, s),
+            "roster_state_label": lambda s: ROSTER_LABELS.get(s, s),
+            "leave_state_label": lambda s: LEAVE_LABELS.get(s, s),
+            "attendance_flag_label": lambda f: FLAG_LABELS.get(f, f),
+            "local_time": lambda moment, fmt="HH:mm": _local(moment, fmt)}
+
+
+def _local(moment: datetime | None, fmt: str) -> str:
+    from flask_babel import format_datetime
+
+    return format_datetime(moment, fmt) if moment else ""
+
+
+def _todo(kind_text):
+    """An informational item: read on 我的培训, dismissed there."""
+    def render(item):
+        return kind_text(item), url_for("attendance.my_classes")
+    return render
+
+
+def register(app) -> None:
+    from trainer.core.nav import add_nav_item, add_staff_panel
+    from trainer.core.todos import register_kind
+
+    app.register_blueprint(bp)
+    add_nav_item(app, "attendance.my_classes", _l("My classes"), ("learner",), 12)
+    add_nav_item(app, "attendance.classes", _l("Classes"), RUNNERS, 35)
+    add_staff_panel(app, staff_panel)
+    register_kind(app, "class.invited", dismissible=True, render=_todo(lambda i: _(
+        "You are invited to the class “%(title)s”.", title=i.params.get("title", ""))
+        if i.params.get("state") == "booked" else _(
+        "You are on the wait-list of the class “%(title)s”.", title=i.params.get("title", ""))))
+    register_kind(app, "class.promoted", dismissible=True, render=_todo(lambda i: _(
+        "A place opened: you are booked on “%(title)s”.", title=i.params.get("title", ""))))
+    register_kind(app, "class.removed", dismissible=True, render=_todo(lambda i: _(
+        "You were taken off the class “%(title)s”: %(reason)s", title=i.params.get("title", ""),
+        reason=i.params.get("reason", ""))))
+    register_kind(app, "leave.decided", dismissible=True, render=_todo(lambda i: _(
+        "Your leave from “%(title)s” is approved.", title=i.params.get("title", ""))
+        if i.params.get("state") == "approved" else _(
+        "Your leave from “%(title)s” is declined: %(note)s", title=i.params.get("title", ""),
+        note=i.params.get("note", ""))))
+    register_kind(app, "survey.open", lambda i: (_(
+        "Tell us how the class “%(title)s” went (training survey).",
+        title=i.params.get("title", "")), url_for("attendance.survey", class_id=int(i.ref))))
+
