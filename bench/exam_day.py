@@ -200,11 +200,11 @@ def gunicorn_command(workers: int, threads: int, bind: str) -> list[str]:
     return [str(BIN / "gunicorn"), "-w", str(workers), *threading, "-b", bind, "wsgi:app"]
 
 
-def render_nginx_site(front: str, exam: str, listen: str) -> str:
+def render_nginx_site(front: str, exam: str, listen: str, static: Path = ROOT / "static") -> str:
     """deploy/nginx-site.conf with its placeholders filled, as the README tells production."""
     text = (ROOT / "deploy" / "nginx-site.conf").read_text()
     for key, value in {"@FRONT@": front, "@EXAM@": exam, "@LISTEN@": listen,
-                       "@STATIC@": str(ROOT / "static")}.items():
+                       "@STATIC@": str(static)}.items():
         text = text.replace(key, value)
     left = re.findall(r"@[A-Z]+@", text)
     if left:

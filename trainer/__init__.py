@@ -36,6 +36,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _connect_subscriptions()
 
+    from trainer.cli import require_current_schema
+
+    require_current_schema(app)  # once every command is registered
+
     from trainer.core.errors import register_error_handlers
     from trainer.core.i18n import install_template_helpers
     from trainer.core.permissions import install_access_check

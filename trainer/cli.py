@@ -1,6 +1,10 @@
 """The `trainer` console command: Flask's commands over our app factory, plus our own groups."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import click
 from flask import Flask, current_app
 from flask.cli import (
@@ -121,3 +125,65 @@ def _content_steps() -> list:
 
     return [lambda now: sync_banks(PROJECT_ROOT / "question_banks", now=now),
             lambda now: sync_courses(PROJECT_ROOT / "courses", now=now)]
+
+
+# Commands that run whatever the schema: `setup` and `db` create or upgrade it, and
+# `staff normalise --report` reads an older one before an upgrade (README, Commands).
+_ANY_SCHEMA = {("setup",), ("db",), ("staff", "normalise")}
+
+
+def require_current_schema(app: Flask) -> None:
+    """Make every command of *app* (but those in _ANY_SCHEMA) check the database first: one
+    that was never set up, or whose schema is behind the migrations, gets "run `trainer setup`
+    first" and exit status 1 instead of a traceback about a missing table. The check runs when
+    the command does, after its arguments are read, so --help needs no database. Call it once
+    every command is registered."""
+
+    def guard(command: click.Command, path: tuple[str, ...]) -> None:
+        if path in _ANY_SCHEMA:
+            return
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                guard(sub, (*path, name))
+        elif command.callback is not None:
+            command.callback = _after_schema_check(app, command.callback)
+
+    for name, command in app.cli.commands.items():
+        guard(command, (name,))
+
+
+def _after_schema_check(app: Flask, callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        _check_schema(app)
+        return callback(*args, **kwargs)
+
+    return checked
+
+
+def _check_schema(app: Flask) -> None:
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from trainer.core.db import db
+
+    with app.app_context():
+        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+        with db.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        where = db.engine.url.render_as_string(hide_password=True)
+    heads = set(script.get_heads())
+    if current == heads:
+        return
+    if not current:
+        raise click.ClickException(f"The database {where} is not set up: "
+                                   "run `trainer setup` first.")
+    known = {revision.revision for revision in script.walk_revisions()}
+    if current <= known:
+        raise click.ClickException(
+            f"The database {where} has an older schema ({', '.join(sorted(current))}; this "
+            f"Trainer needs {', '.join(sorted(heads))}): run `trainer setup` first, it upgrades "
+            "the database.")
+    raise click.ClickException(
+        f"The database {where} has a schema this Trainer does not know "
+        f"({', '.join(sorted(current - known))}): a newer Trainer set it up.")

@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import select
 
+from tests.integration.quiz_fixtures import make_quiz
 from trainer.banks import formats, services
 from trainer.banks.models import Question
 from trainer.core.timeutil import utcnow
@@ -321,6 +322,54 @@ def test_export_from_the_page_reimports_field_for_field(trainer_client, bank, db
     for a, b in zip(stored, again):
         b.line = a.line
         assert a == b
+
+
+MISSING_WORD = ("// [id:MW-1] [difficulty:1]\n"
+                "::宗旨::客户服务的宗旨是{=让客户满意 ~企业利润最大 ~员工方便}，这是服务体系的核心。\n")
+BLANK_STEM = "客户服务的宗旨是（\u3000\u3000），这是服务体系的核心。"
+
+
+def test_a_missing_word_question_is_imported_exported_edited_and_asked_with_its_blank(
+        trainer_client, another_client, bank, db_session, users):
+    preview = _upload(trainer_client, bank, "mw.gift", MISSING_WORD.encode()).headers["Location"]
+    assert trainer_client.post(preview, {}).status_code == 302
+    q = db_session.scalar(select(Question).where(Question.id_number == "MW-1"))
+    assert (q.qtype, q.stem, q.blank_number) == ("single", BLANK_STEM, 1)
+    # Exported in the form it came in, and every export format gives it back.
+    gift = trainer_client.get(f"/banks/{bank.id}/export?format=gift").get_data(as_text=True)
+    assert "::宗旨::客户服务的宗旨是{\n\t=让客户满意\n" in gift
+    assert "\n}，这是服务体系的核心。\n" in gift
+    for fmt, name in (("gift", "x.gift"), ("moodlexml", "x.xml"), ("xlsx", "x.xlsx")):
+        data = trainer_client.get(f"/banks/{bank.id}/export?format={fmt}").data
+        (again,) = [p for p in formats.parse_file(data, name).questions if p.id_number == "MW-1"]
+        again.line = 0
+        assert again == services.to_parsed(q), fmt
+    # The form shows which blank it is and keeps it through an edit.
+    page = trainer_client.get(f"/banks/questions/{q.id}/edit").get_data(as_text=True)
+    assert re.search(r'name="blank_number"[^>]*value="1"|value="1"[^>]*name="blank_number"', page)
+    form = question_form(stem=BLANK_STEM, id_number="MW-1", blank_number="1",
+                         explanation="以客户为中心。")
+    assert trainer_client.post(f"/banks/questions/{q.id}/edit", form).status_code == 302
+    new = db_session.scalar(select(Question).where(Question.id_number == "MW-1",
+                                                   Question.is_current.is_(True)))
+    assert new.version == 2 and new.blank_number == 1 and new.explanation == "以客户为中心。"
+    # A blank the text does not have is refused, naming it; nothing is saved.
+    form = question_form(stem="没有空位的题干。", id_number="MW-1", blank_number="1")
+    page = trainer_client.post(f"/banks/questions/{new.id}/edit", form).get_data(as_text=True)
+    assert "alert-danger" in page and "（\u3000\u3000）" in page
+    db_session.expire_all()
+    assert len(services.versions_of(new)) == 2
+
+    # A learner sees the stem with its blank in a quiz.
+    quiz_bank = services.create_bank(None, name="填空题库", now=utcnow())
+    services.create_questions(None, quiz_bank, formats.parse_gift(MISSING_WORD).questions,
+                              now=utcnow(), origin="import")
+    quiz = make_quiz(quiz_bank, users["trainer"], count=1, title="填空测验")
+    db_session.commit()
+    another_client.login(users["learner"].employee_no)
+    response = another_client.post(f"/quizzes/{quiz.id}/start")
+    page = another_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert BLANK_STEM in page
 
 
 def test_banks_need_the_trainer_role(client, users, bank):

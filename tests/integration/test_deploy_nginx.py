@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,9 @@ def _wait(url: str) -> None:
     raise AssertionError(f"{url} did not answer")
 
 
-@pytest.fixture
-def stack():
+@contextmanager
+def _running_stack(static: Path):
+    """nginx with the deploy site in front of the two pools, serving *static* as /static/."""
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
                                       else None)
     if nginx is None:
@@ -75,9 +77,16 @@ def stack():
         processes.append(subprocess.Popen(command, cwd=tmp_path,
                                           env={**os.environ, "POOL": pool, "PYTHONPATH": str(ROOT)},
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    # …nor read a checkout inside a folder only its owner may open: they serve a readable copy
+    # of static/, as production's nginx serves a checkout its user can read.
+    served = tmp_path / "static"
+    shutil.copytree(static, served)
+    for path in [served, *served.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
     port = _free_port()
     (tmp_path / "site.conf").write_text(render_nginx_site(
-        f"unix:{tmp_path / 'front.sock'}", f"unix:{tmp_path / 'exam.sock'}", f"127.0.0.1:{port}"))
+        f"unix:{tmp_path / 'front.sock'}", f"unix:{tmp_path / 'exam.sock'}", f"127.0.0.1:{port}",
+        static=served))
     (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(run=tmp_path))
     processes.append(subprocess.Popen(
         [nginx, "-p", f"{tmp_path}/", "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
@@ -93,6 +102,12 @@ def stack():
         for process in processes:
             process.wait(timeout=20)
         shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.fixture
+def stack():
+    with _running_stack(ROOT / "static") as base:
+        yield base
 
 
 def test_exam_requests_reach_the_exam_pool_and_the_rest_the_front_pool(stack):
@@ -122,6 +137,21 @@ def test_static_files_come_from_disk_not_from_the_app(stack):
     assert r.status_code == 200
     assert r.content == (ROOT / "static" / "js" / "quiz.js").read_bytes()
     assert "javascript" in r.headers["Content-Type"]
+
+
+def test_static_files_are_served_from_a_checkout_only_its_owner_can_open():
+    """A clone in a 0700 folder (a home directory) is closed to nginx's workers, which run as
+    nobody when the tests run as root: static files must still be served, not refused with 403."""
+    private = Path(tempfile.mkdtemp(prefix="trainer-private-checkout-"))
+    try:
+        assert private.stat().st_mode & 0o777 == 0o700
+        shutil.copytree(ROOT / "static", private / "static")
+        with _running_stack(private / "static") as base:
+            r = requests.get(f"{base}/static/js/quiz.js", timeout=5)
+            assert r.status_code == 200
+            assert r.content == (ROOT / "static" / "js" / "quiz.js").read_bytes()
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
 
 
 def test_static_files_carry_the_apps_security_headers_and_stay_cacheable(stack):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 
 from trainer.banks.formats import (
@@ -327,6 +329,68 @@ def test_exporters_return_bytes_that_parse_file_reads_back() -> None:
         back = parse_file(data, "bank" + extension)
         assert back.ok and len(back.questions) == 1, fmt
         assert back.questions[0].id_number == "SV-1"
+
+
+BLANK = "（\u3000\u3000）"
+
+
+def missing_word(**overrides: object) -> ParsedQuestion:
+    """The question GIFT's 第一空（　　）已印好，宗旨是{=客户满意 ~企业利润}。 reads as."""
+    values: dict[str, object] = {
+        "stem": f"第一空{BLANK}已印好，宗旨是{BLANK}。",
+        "choices": [ParsedChoice("客户满意", D(100)), ParsedChoice("企业利润", D(0))],
+        "blank_number": 2,
+    }
+    return single(**{**values, **overrides})
+
+
+@pytest.mark.parametrize(("fmt", "filename"),
+                         [("gift", "x.gift"), ("moodlexml", "x.xml"), ("xlsx", "x.xlsx")])
+def test_a_missing_word_question_keeps_its_blank_in_every_export_format(
+    fmt: str, filename: str
+) -> None:
+    q = missing_word(id_number="MW-1")
+    back = parse_file(EXPORTERS[fmt]([q]), filename)
+    assert back.ok and not back.issues, [i.render() for i in back.issues]
+    (again,) = back.questions
+    again.line = 0
+    assert again == q
+    # …and a plain stem holding the same blank stays plain in every format.
+    plain = missing_word(blank_number=None)
+    (again,) = parse_file(EXPORTERS[fmt]([plain]), filename).questions
+    assert again.blank_number is None
+
+
+def test_moodle_xml_and_the_spreadsheet_say_which_blank_it_is() -> None:
+    xml = EXPORTERS["moodlexml"]([missing_word()]).decode("utf-8")
+    # Moodle itself reads a missing-word question as multichoice with the blank in its text;
+    # the blank's number travels as a tag, as the difficulty does.
+    assert '<question type="multichoice">' in xml
+    assert f"<text>第一空{BLANK}已印好，宗旨是{BLANK}。</text>" in xml
+    assert "<text>blank:2</text>" in xml
+    sheet = openpyxl.load_workbook(io.BytesIO(EXPORTERS["xlsx"]([missing_word()]))).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("空位") + 1).value == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({"blank_number": 3}, "blank 3"),
+        ({"blank_number": 0}, "blank 0"),
+        ({"stem": "没有空位的题干", "blank_number": 1}, "blank 1"),
+        ({"stem": f"空位在最后{BLANK}", "blank_number": 1}, "text after its blank"),
+        ({"qtype": "truefalse", "choices": truefalse_choices(True)}, "choice question"),
+    ],
+)
+def test_a_blank_must_point_at_a_blank_of_a_choice_question(
+    overrides: dict[str, object], fragment: str
+) -> None:
+    assert validate_question(missing_word()) == []
+    q = missing_word()
+    for key, value in overrides.items():
+        setattr(q, key, value)
+    assert any(fragment in m.format(**p) for m, p in validate_question(q)), validate_question(q)
 
 
 def test_gift_export_is_text() -> None:

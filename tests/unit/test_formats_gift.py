@@ -153,7 +153,9 @@ def test_points_comment() -> None:
         ("match{=a -> 1 =b -> 2 =c -> 3}", "Matching"),
         ("short{=answer =other}", "Short-answer"),
         ("short{answer}", "Short-answer"),
-        ("Missing {~a =b ~c} word.", "Missing-word"),
+        ("Missing {T} word.", "Missing-word"),
+        ("Missing {=a =b} word.", "Missing-word"),
+        ("Missing {} word.", "Missing-word"),
     ],
 )
 def test_unsupported_types_are_reported_and_skipped(text: str, expected: str) -> None:
@@ -171,7 +173,7 @@ def test_unsupported_types_are_reported_and_skipped(text: str, expected: str) ->
         ("::no end name{T}", "name"),
         ("no answer block at all", "answer block"),
         ("unclosed{=a ~b", "not closed"),
-        ("q{~a ~b}", "total 100"),
+        ("q{~a ~b}", "No choice is marked right"),
         ("q{~%60%a ~%60%b}", "total 100"),
         ("q{=a}", "Short-answer"),
         ("q{~%abc%a =b}", "not a number"),
@@ -191,6 +193,68 @@ def test_errors_name_the_problem_and_the_line(text: str, fragment: str) -> None:
     line = 4 if text.startswith("//") else 3
     assert result.issues and all(i.line == line for i in result.issues)
     assert any(fragment in i.render() for i in result.issues), [i.render() for i in result.issues]
+
+
+BLANK = "（\u3000\u3000）"
+
+
+def test_the_missing_word_form_is_a_choice_question_with_its_blank() -> None:
+    """Moodle reads text after the answer block as a choice question with a blank; so do we,
+    and export writes it back in the same form."""
+    q = only(
+        "// [id:MW-1]\n::宗旨::客户服务的宗旨是{=客户满意#对 ~企业利润 ~员工方便####以客户为中心。}"
+        "，这是服务体系的核心。"
+    )
+    assert q.qtype == "single" and q.name == "宗旨" and q.id_number == "MW-1"
+    assert q.stem == f"客户服务的宗旨是{BLANK}，这是服务体系的核心。"
+    assert q.blank_number == 1
+    assert [(c.text, c.weight) for c in q.choices] == [
+        ("客户满意", 100),
+        ("企业利润", 0),
+        ("员工方便", 0),
+    ]
+    assert q.choices[0].feedback == "对" and q.explanation == "以客户为中心。"
+    text = export_gift([q])
+    assert (
+        "::宗旨::客户服务的宗旨是{\n\t=客户满意#对\n\t~企业利润\n\t~员工方便\n"
+        "\t####以客户为中心。\n}，这是服务体系的核心。\n"
+    ) in text
+    assert without_lines(parse_gift(text).questions) == without_lines([q])
+
+
+def test_the_blank_remembered_is_the_one_where_the_block_stood() -> None:
+    q = only(f"第一空{BLANK}已印好，第二空{{~%50%甲 ~%50%乙 ~%-100%丙}}在这里。")
+    assert q.qtype == "multiple" and q.blank_number == 2
+    assert q.stem == f"第一空{BLANK}已印好，第二空{BLANK}在这里。"
+    text = export_gift([q])
+    assert f"第一空{BLANK}已印好，第二空{{\n" in text and "\n}在这里。" in text
+    assert without_lines(parse_gift(text).questions) == without_lines([q])
+    # Spaces around the block are the stem's own; a block at the very start leaves no text before.
+    q = only("Gandhi was born in {=1869 ~1900} in Porbandar.")
+    assert (q.stem, q.blank_number) == (f"Gandhi was born in {BLANK} in Porbandar.", 1)
+    q = only("::n::{=甲 ~乙}是第一个字。")
+    assert (q.stem, q.blank_number) == (f"{BLANK}是第一个字。", 1)
+    assert without_lines(parse_gift(export_gift([q])).questions) == without_lines([q])
+
+
+@pytest.mark.parametrize("stem", ["客户服务的宗旨是（\u3000），这是核心。", f"练习卷的空{BLANK}照印。"])
+def test_a_stem_that_merely_contains_a_blank_stays_plain_text(stem: str) -> None:
+    q = only(stem + "{=客户满意 ~企业利润}")
+    assert (q.stem, q.blank_number) == (stem, None)
+    text = export_gift([q])
+    assert stem + "{\n" in text
+    (again,) = parse_gift(text).questions
+    assert (again.stem, again.blank_number) == (stem, None)
+
+
+def test_a_single_choice_question_without_equals_says_what_is_wrong() -> None:
+    (issue,) = parse_gift("客户离开时应当说？{~您好 ~再见 ~请稍等}").issues
+    message = issue.render()
+    assert "No choice is marked right" in message and "“=”" in message
+    assert "total" not in message
+    # Weights that do not add up are still a multiple-choice weight error.
+    (issue,) = parse_gift("q{~%60%a ~%60%b}").issues
+    assert "total 100" in issue.render()
 
 
 def test_an_answer_block_cut_by_a_blank_line_is_joined() -> None:

@@ -33,6 +33,7 @@ from trainer.banks.formats import (
     validate_question,
 )
 from trainer.banks.formats.base import (
+    BLANK,
     WEIGHT_QUANTUM,
     is_keep_in_place_text,
     quantize_weight,
@@ -108,6 +109,8 @@ GIFT_TOKENS = [
     "\t",
     "问题",
     "以上都不对",
+    "（\u3000\u3000）",
+    "}，后文。",
     "a",
     "1",
 ]
@@ -332,9 +335,18 @@ def _questions(draw: st.DrawFn) -> ParsedQuestion:
                     text, quantize_weight(weight), draw(_texts()), is_keep_in_place_text(text)
                 )
             )
+    stem, blank_number = draw(_texts(1, 60)), None
+    if qtype != "truefalse" and draw(st.booleans()):
+        # GIFT's missing-word form: the blank stands where the answer block stood, possibly
+        # after other blanks, with or without spaces around it, and text follows it.
+        before = draw(_texts()) + draw(st.sampled_from(["", " ", BLANK]))
+        after = draw(st.sampled_from(["", " ", BLANK])) + draw(_texts(1))
+        stem = (before + BLANK + after).strip()
+        blank_number = before.count(BLANK) + 1
     return ParsedQuestion(
         qtype=qtype,
-        stem=draw(_texts(1, 60)),
+        stem=stem,
+        blank_number=blank_number,
         choices=choices,
         name=draw(_texts(0, 20)),
         text_format=draw(st.sampled_from(TEXT_FORMATS)),

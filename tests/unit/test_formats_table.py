@@ -217,6 +217,25 @@ def test_weights_column() -> None:
 # -- files ----------------------------------------------------------------------------------------
 
 
+def test_blank_column() -> None:
+    """空位 names which （　　） of a missing-word question's text stands for its answer block."""
+    blank = "（\u3000\u3000）"
+    result = parse_rows(
+        [
+            [*HEADER, "空位"],
+            [*row(stem=f"宗旨是{blank}。"), "1"],
+            [*row(stem=f"宗旨是{blank}。"), ""],
+            [*row(stem=f"宗旨是{blank}。"), "第一个"],
+            [*row(stem="没有空位。"), "1"],
+        ]
+    )
+    assert [q.blank_number for q in result.questions] == [1, None]
+    (not_a_number, nowhere) = result.errors
+    assert (not_a_number.line, not_a_number.params["column"]) == (4, "空位")
+    assert "第一个" in not_a_number.render()
+    assert nowhere.line == 5 and "blank 1" in nowhere.render()
+
+
 def test_csv_in_gbk_with_quoted_newlines_through_parse_file() -> None:
     text = (
         '题型,题干,选项A,选项B,答案\r\n单选,"两行\r\n题干",甲,乙,B\r\n判断,"说法,含逗号",,,对\r\n'

@@ -12,6 +12,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -20,6 +21,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from trainer.banks.formats import ParsedChoice, ParsedQuestion
 from trainer.banks.formats.base import (
+    BLANK,
     MAX_CHOICE_LENGTH,
     MAX_EXPLANATION_LENGTH,
     MAX_FEEDBACK_LENGTH,
@@ -60,6 +62,13 @@ class QuestionForm(FlaskForm):
     # services run on every save); the form's own check puts the message beside the field.
     stem = TextAreaField(_l("Question text"),
                          validators=[DataRequired(), Length(max=MAX_STEM_LENGTH)])
+    # Set by GIFT's missing-word form, so export writes that form again; the services check
+    # that the text has that blank.
+    blank_number = IntegerField(
+        _l("Missing-word blank"), validators=[Optional(), NumberRange(min=1)],
+        description=_l("For a missing-word question only: which %(blank)s of the question text "
+                       "stands for the answer (1 for the first). Empty for any other question.",
+                       blank=BLANK))
     text_format = SelectField(_l("Text format"), choices=FORMAT_CHOICES, default="markdown")
     choices = FieldList(FormField(ChoiceRow), min_entries=CHOICE_ROWS, max_entries=20)
     tf_answer = SelectField(_l("Answer (true/false)"),
@@ -93,13 +102,15 @@ class QuestionForm(FlaskForm):
             explanation=(self.explanation.data or "").strip(),
             category_path=parse_category_path(self.category.data or ""),
             tags=[t for t in tags if t], id_number=(self.id_number.data or "").strip(),
-            difficulty=int(self.difficulty.data), default_points=self.default_points.data)
+            difficulty=int(self.difficulty.data), default_points=self.default_points.data,
+            blank_number=self.blank_number.data)
 
     def fill_from(self, parsed: ParsedQuestion) -> None:
         self.qtype.data = parsed.qtype
         self.name.data = parsed.name
         self.category.data = "/".join(parsed.category_path)
         self.stem.data = parsed.stem
+        self.blank_number.data = parsed.blank_number
         self.text_format.data = parsed.text_format
         self.explanation.data = parsed.explanation
         self.difficulty.data = str(parsed.difficulty)

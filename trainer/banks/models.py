@@ -83,6 +83,10 @@ class Question(db.Model):
     difficulty: Mapped[int] = mapped_column(default=2)
     default_points: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("1"))
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A missing-word question (GIFT's text after the answer block): which （　　） of the stem
+    # (1 = the first) stands where the block stood, so export writes that form again. None for
+    # an ordinary stem, blanks and all.
+    blank_number: Mapped[int | None]
     origin: Mapped[str] = mapped_column(String(16), default="web")
     # Content fingerprint (banks.rules.content_hash); sync compares it with the file.
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -102,6 +106,7 @@ class Question(db.Model):
         CheckConstraint("qtype IN ('single', 'multiple', 'truefalse')", name="qtype_valid"),
         CheckConstraint("difficulty BETWEEN 1 AND 3", name="difficulty_valid"),
         CheckConstraint("default_points > 0", name="points_positive"),
+        CheckConstraint("blank_number >= 1", name="blank_number_positive"),
         Index("ix_questions_browse", "bank_id", "is_current", "retired", "category_id"),
         Index("ix_questions_bank_idnumber", "bank_id", "id_number"),
     )

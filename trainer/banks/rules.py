@@ -19,5 +19,8 @@ def content_hash(q: ParsedQuestion) -> str:
         "choices": [[c.text, format_decimal(c.weight), c.feedback, c.keep_in_place]
                     for c in q.choices],
     }
+    # Only where there is one, so the fingerprints of every other question stay as they were.
+    if q.blank_number is not None:
+        payload["blank"] = q.blank_number
     data = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
     return hashlib.sha256(data).hexdigest()

@@ -104,7 +104,7 @@ def _build(bank: QuestionBank, parsed: ParsedQuestion, category: Category, *, or
         name=parsed.name.strip()[:255], qtype=parsed.qtype, stem=parsed.stem,
         text_format=parsed.text_format, explanation=parsed.explanation,
         difficulty=parsed.difficulty, default_points=parsed.default_points,
-        tags=formats.base.dedupe(parsed.tags), origin=origin,
+        tags=formats.base.dedupe(parsed.tags), blank_number=parsed.blank_number, origin=origin,
         content_hash=content_hash(parsed), edited_in_site=edited_in_site, created_at=now,
         created_by_id=actor_id)
     question.choices = [Choice(position=i, text=c.text, weight=c.weight, feedback=c.feedback,
@@ -175,7 +175,8 @@ def create_questions(actor: StaffMember | None, bank: QuestionBank,
             "qtype": parsed.qtype, "stem": parsed.stem, "text_format": parsed.text_format,
             "explanation": parsed.explanation, "difficulty": parsed.difficulty,
             "default_points": parsed.default_points,
-            "tags": formats.base.dedupe(parsed.tags), "origin": origin,
+            "tags": formats.base.dedupe(parsed.tags), "blank_number": parsed.blank_number,
+            "origin": origin,
             "content_hash": content_hash(parsed), "edited_in_site": origin == "web",
             "created_at": now, "created_by_id": actor.id if actor else None})
     ids = reserve_ids(Question.__table__, len(rows))
@@ -279,7 +280,7 @@ def to_parsed(question: Question) -> ParsedQuestion:
         qtype=question.qtype, stem=question.stem, name=question.name,
         text_format=question.text_format, explanation=question.explanation,
         category_path=path, tags=list(question.tags or []), id_number=question.id_number,
-        difficulty=question.difficulty,
+        difficulty=question.difficulty, blank_number=question.blank_number,
         default_points=Decimal(question.default_points).quantize(Decimal("0.01")).normalize()
         if question.default_points % 1 else Decimal(int(question.default_points)),
         choices=[ParsedChoice(text=c.text, weight=Decimal(c.weight).quantize(Decimal("0.00001")),
@@ -367,6 +368,7 @@ def _question_to_json(q: ParsedQuestion) -> dict[str, Any]:
             "explanation": q.explanation, "category_path": list(q.category_path),
             "tags": list(q.tags), "id_number": q.id_number, "difficulty": q.difficulty,
             "default_points": format_decimal(q.default_points), "line": q.line,
+            "blank_number": q.blank_number,
             "choices": [{"text": c.text, "weight": format_decimal(c.weight),
                          "feedback": c.feedback, "keep_in_place": c.keep_in_place}
                         for c in q.choices]}
@@ -379,6 +381,8 @@ def _question_from_json(data: dict[str, Any]) -> ParsedQuestion:
         category_path=tuple(data["category_path"]), tags=list(data["tags"]),
         id_number=data["id_number"], difficulty=int(data["difficulty"]),
         default_points=Decimal(data["default_points"]), line=int(data["line"]),
+        # Stagings written before missing-word questions were read have no blank.
+        blank_number=data.get("blank_number"),
         choices=[ParsedChoice(c["text"], Decimal(c["weight"]), c["feedback"],
                               bool(c["keep_in_place"])) for c in data["choices"]])
 

@@ -37,6 +37,8 @@ __all__ = [
     "W100",
     "W0",
     "KEEP_IN_PLACE_TEXTS",
+    "BLANK",
+    "MULTIPLE_TOTAL",
     "ParsedChoice",
     "ParsedQuestion",
     "ParseIssue",
@@ -44,6 +46,7 @@ __all__ = [
     "validate_question",
     "question_key",
     "excerpt_of",
+    "split_at_blank",
     "is_keep_in_place_text",
     "parse_decimal",
     "quantize_weight",
@@ -100,7 +103,15 @@ KEEP_IN_PLACE_TEXTS = frozenset(
     }
 )
 
+# The blank a missing-word question shows where GIFT's answer block stood (FORMATS.md "GIFT").
+# A practice paper's own blanks (（　）, ( )) are text like any other.
+BLANK = "（\u3000\u3000）"
+
 ISSUE_KINDS = ("error", "incomplete", "unsupported", "skipped")
+
+MULTIPLE_TOTAL = N_(
+    "The correct choices of a multiple-choice question must total 100 %, not {total} %."
+)
 
 
 @dataclass
@@ -124,6 +135,9 @@ class ParsedQuestion:
     id_number: str = ""
     difficulty: int = 2
     default_points: Decimal = Decimal("1")
+    # Which BLANK of the stem (1 = the first) stands where a missing-word question's answer
+    # block stood; None for an ordinary stem, even one that shows such a blank.
+    blank_number: int | None = None
     line: int = 0  # 1-based line (or spreadsheet row) where the question starts
 
 
@@ -207,6 +221,14 @@ def excerpt_of(text: str, length: int = 30) -> str:
 
 def _norm(text: str) -> str:
     return _WS.sub(" ", text).strip().casefold()
+
+
+def split_at_blank(stem: str, number: int) -> tuple[str, str] | None:
+    """The text before and after the *number*-th BLANK of *stem*, or None when it has no such."""
+    parts = stem.split(BLANK)
+    if not 1 <= number < len(parts):
+        return None
+    return BLANK.join(parts[:number]), BLANK.join(parts[number:])
 
 
 def is_keep_in_place_text(text: str) -> bool:
@@ -397,6 +419,20 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
                 "is fine."),
              question=q.id_number or excerpt_of(words_of(q.stem, q.text_format)), url=url)
 
+    if q.blank_number is not None:
+        if q.qtype not in ("single", "multiple"):
+            fail(N_("Only a choice question can have a missing-word blank."))
+        elif not isinstance(q.blank_number, int) or (
+                around := split_at_blank(q.stem, q.blank_number)) is None:
+            fail(N_("The question text has no blank {number} “{blank}” for the missing word "
+                    "(it has {count})."),
+                 number=q.blank_number, blank=BLANK, count=q.stem.count(BLANK))
+        elif not around[1].strip():
+            # GIFT's missing-word form is text after the answer block; at the end the block
+            # makes an ordinary question.
+            fail(N_("A missing-word question needs text after its blank “{blank}”."),
+                 blank=BLANK)
+
     if q.qtype == "single":
         if len(choices) < 2:
             fail(N_("A single-choice question needs at least two choices."))
@@ -408,12 +444,7 @@ def validate_question(q: ParsedQuestion) -> list[tuple[str, dict[str, object]]]:
         if weights_ok:
             total = sum((c.weight for c in choices if c.weight > 0), Decimal(0))
             if abs(total - _HUNDRED) > Decimal("0.01"):
-                fail(
-                    N_(
-                        "The correct choices of a multiple-choice question must total 100 %, not {total} %."
-                    ),
-                    total=format_decimal(total),
-                )
+                fail(MULTIPLE_TOTAL, total=format_decimal(total))
     elif q.qtype == "truefalse":
         weights = sorted(c.weight for c in choices)
         if len(choices) != 2 or weights != [Decimal(0), _HUNDRED]:

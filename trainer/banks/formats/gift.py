@@ -10,6 +10,9 @@ Reading follows FORMATS.md "GIFT". Beyond Moodle:
 * An answer block that a stray blank line cut in two is joined again when the next block(s)
   close it (Moodle would reject both halves).
 * Keep-in-place has no GIFT syntax: it is implied by the choice text (see ``base``).
+* A choice block with text after it (the missing-word form) becomes a choice question whose stem
+  shows ``base.BLANK`` where the block stood; ``blank_number`` says which blank that is, so
+  export puts the block back there. A stem that merely shows such a blank exports as it is.
 
 Writing produces one choice per line, always a ``[difficulty:N]`` comment, weights wherever the
 mark alone would not say them (multiple-choice weights always), and ``\\n`` for newlines, so a
@@ -25,6 +28,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .base import (
+    BLANK,
+    MULTIPLE_TOTAL,
     N_,
     W0,
     W100,
@@ -40,6 +45,7 @@ from .base import (
     parse_category_path,
     parse_decimal,
     quantize_weight,
+    split_at_blank,
     truefalse_choices,
     validate_question,
 )
@@ -79,10 +85,16 @@ _UNSUPPORTED = {
     "matching": N_("Matching questions are not supported; the question was skipped."),
     "shortanswer": N_("Short-answer questions are not supported; the question was skipped."),
     "missingword": N_(
-        "Missing-word questions (text after the answer block) are not supported; the question was skipped."
+        "Missing-word questions (text after the answer block) are supported only as choice "
+        "questions ({{=right ~wrong}}); the question was skipped."
     ),
     "description": N_("No answer block {{…}}: the text is not a question."),
 }
+_NO_RIGHT_CHOICE = N_(
+    "No choice is marked right: mark the answer of a single-choice question with “=” "
+    "({{=right ~wrong}}), or give the right choices of a multiple-choice question their "
+    "weights ({{~%50%right ~%50%right ~%-100%wrong}})."
+)
 
 
 def _first(scanner: re.Pattern[str], text: str, start: int = 0) -> int:
@@ -295,17 +307,26 @@ def _parse_question(
         return
     answer = text[opening + 1 : closing]
     after = text[closing + 1 :]
-    if after.strip():
-        if _first(_OPEN, after) >= 0:
-            issue(
-                "error",
-                N_(
-                    "Two questions without a blank line between them: separate questions with a blank line."
-                ),
-            )
-        else:
-            issue("unsupported", _UNSUPPORTED["missingword"])
+    missing_word = bool(after.strip())
+    if missing_word and _first(_OPEN, after) >= 0:
+        issue(
+            "error",
+            N_(
+                "Two questions without a blank line between them: separate questions with a blank line."
+            ),
+        )
         return
+    is_choice = _first(_TILDE, answer) >= 0
+    if missing_word and not is_choice:
+        issue("unsupported", _UNSUPPORTED["missingword"])
+        return
+    blank_number = None
+    if missing_word:
+        # Moodle shows a blank where the block stood; the text around it is kept as written.
+        before = unescape_gift(text[:opening]).lstrip()
+        stem = before + BLANK + unescape_gift(after).rstrip()
+        blank_number = before.count(BLANK) + 1
+        excerpt = stem
 
     q = ParsedQuestion(
         qtype="single",
@@ -314,6 +335,7 @@ def _parse_question(
         name=name,
         text_format=text_format,
         category_path=category,
+        blank_number=blank_number,
         line=line_no,
     )
     problems: list[tuple[str, dict[str, object]]] = []
@@ -334,7 +356,7 @@ def _parse_question(
     if stripped.startswith("#"):
         issue("unsupported", _UNSUPPORTED["numerical"])
         return
-    if _first(_TILDE, answer) >= 0:
+    if is_choice:
         _read_choices(answer_main, q, problems)
     elif _first(_EQUALS, answer) >= 0 and "->" in answer:
         issue("unsupported", _UNSUPPORTED["matching"])
@@ -355,7 +377,13 @@ def _parse_question(
         else:
             q.choices = truefalse_choices(False, feedback_true=if_wrong, feedback_false=if_right)
 
-    problems.extend(validate_question(q))
+    if q.qtype == "multiple" and not any(c.weight > 0 for c in q.choices):
+        # Most often a single-choice question whose writer forgot the "=": say that, not that
+        # the weights of a multiple-choice question total 0 %.
+        problems.append((_NO_RIGHT_CHOICE, {}))
+        problems.extend(p for p in validate_question(q) if p[0] != MULTIPLE_TOTAL)
+    else:
+        problems.extend(validate_question(q))
     if problems:
         for message, params in problems:
             result.issues.append(ParseIssue(line_no, "error", message, params, excerpt_of(excerpt)))
@@ -446,7 +474,10 @@ def _question_lines(q: ParsedQuestion) -> list[str]:
     lines = ["// " + " ".join(meta)]
 
     head = f"::{escape_gift(q.name)}::" if q.name else ""
-    stem = escape_gift(q.stem)
+    # A missing-word question's block goes back where its blank stands.
+    around = split_at_blank(q.stem, q.blank_number) if q.blank_number else None
+    before, tail = around or (q.stem, "")
+    stem, tail = escape_gift(before), escape_gift(tail)
     # The marker is implicit for Markdown, but needed when the stem itself would look like one
     # (or, without a name, like a comment line).
     if (
@@ -491,7 +522,7 @@ def _question_lines(q: ParsedQuestion) -> list[str]:
                 lines.append(_choice_line("~", format_decimal(c.weight), c))
     if q.explanation:
         lines.append("\t####" + escape_gift(q.explanation))
-    lines.append("}")
+    lines.append("}" + tail)
     return lines
 
 

@@ -9,7 +9,9 @@ non-UTF-8 files are tried as GB18030 like our text formats.
 Texts keep Moodle's formats: ``html`` stays HTML (the site sanitises it when rendering, it is
 never executed), ``plain_text`` and ``moodle_auto_format`` become plain, ``markdown`` stays.
 Difficulty travels as the tag ``difficulty:N``, default points as ``<defaultgrade>``, category
-paths as category pseudo-questions. ``multichoiceset`` (all-or-nothing) is read as a
+paths as category pseudo-questions. A missing-word question (GIFT's text after the answer block)
+is what Moodle makes of one, a ``multichoice`` whose text shows the blank; which blank of the text
+it is travels as the tag ``blank:N``, so it comes back in the missing-word form. ``multichoiceset`` (all-or-nothing) is read as a
 multiple-choice question whose correct choices share +100 % and wrong ones −100 %.
 Keep-in-place is implied by the choice text (see ``base``).
 """
@@ -60,6 +62,7 @@ _EXPAT_ENCODINGS = frozenset(
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _DECLARED_ENCODING = re.compile(r"(<\?xml[^>]*?encoding\s*=\s*[\"'])[A-Za-z0-9._-]+")
 _DIFFICULTY_TAG = re.compile(r"^difficulty:\s*(\d+)$", re.I)
+_BLANK_TAG = re.compile(r"^blank:\s*([0-9]{1,9})$", re.I)
 _TAGS = re.compile(r"<[^>]*>")
 # Characters XML 1.0 cannot carry at all; they are dropped on export.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -276,6 +279,8 @@ def _read_question(node: _Node, qtype: str, category: tuple[str, ...], result: P
                         {"difficulty": m.group(1)},
                     )
                 )
+        elif m := _BLANK_TAG.match(tag):
+            q.blank_number = int(m.group(1))
         else:
             tags.append(tag)
     q.tags = dedupe(tags)
@@ -387,7 +392,8 @@ def export_moodlexml(questions: Iterable[ParsedQuestion]) -> bytes:
                 answer.set("fraction", format_decimal(choice.weight))
                 _text(answer, "feedback", choice.feedback, fmt)
         tags = ET.SubElement(element, "tags")
-        for tag in [*q.tags, f"difficulty:{q.difficulty}"]:
+        blank = [f"blank:{q.blank_number}"] if q.blank_number is not None else []
+        for tag in [*q.tags, *blank, f"difficulty:{q.difficulty}"]:
             _text(tags, "tag", tag)
     ET.indent(quiz)
     return bytes(ET.tostring(quiz, encoding="utf-8", xml_declaration=True)) + b"\n"

@@ -5,7 +5,9 @@ required-field ``*`` and hints in brackets (``题型(单选/多选/判断)``). T
 题型, 题干, 选项A…选项H, 答案, 解析, 难度, 分值, 知识点, 标签, 编号. Beyond the spec, so that a bank
 exported here comes back field for field, the reader also accepts 选项I…选项T (up to 20 choices),
 名称 (name), 格式 (markdown / plain / html; plain when absent), 权重 (the choice weights in percent,
-comma separated, when they are not what the answer letters imply) and 反馈A… (choice feedback).
+comma separated, when they are not what the answer letters imply), 空位 (for a missing-word
+question, which （　　） of the text stands where GIFT's answer block stood: 1 for the first) and
+反馈A… (choice feedback).
 Category paths use ``/`` with ``//`` for a literal slash, as in GIFT and Moodle; tags are
 separated by commas (or ，、;；). Keep-in-place is implied by the choice text (see ``base``).
 
@@ -81,6 +83,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("名称", "题目名称", "标题", "name", "title"),
     "format": ("格式", "文本格式", "format", "textformat"),
     "weights": ("权重", "选项权重", "weights", "weight"),
+    "blank": ("空位", "blank", "blanknumber"),
 }
 _ALIAS_TO_FIELD = {alias: name for name, aliases in _ALIASES.items() for alias in aliases}
 _OPTION = re.compile(r"^(?:选项|option|choice)?([a-t])$")
@@ -385,6 +388,7 @@ class _Row:
         self.read_format(q)
         self.read_difficulty(q)
         self.read_points(q)
+        self.read_blank(q)
         if qtype == "truefalse":
             self.read_truefalse(q)
         elif qtype is not None:
@@ -434,6 +438,21 @@ class _Row:
                 )
             else:
                 q.default_points = points
+
+    def read_blank(self, q: ParsedQuestion) -> None:
+        raw = self.get("blank").strip()
+        if raw:
+            number = unicodedata.normalize("NFKC", raw)
+            if not (number.isascii() and number.isdigit() and len(number) <= 9):
+                self.error(
+                    "blank",
+                    N_(
+                        "Row {row}, column {column}: the blank “{value}” is not a number (1 for the first （　　） of the question text)."
+                    ),
+                    value=raw,
+                )
+            else:
+                q.blank_number = int(number)
 
     def option_cells(self) -> list[tuple[str, str]]:
         """(letter, text) of the filled choice columns, in letter order, up to the last filled one."""
@@ -749,6 +768,7 @@ def export_xlsx(questions: Iterable[ParsedQuestion]) -> bytes:
         "名称",
         "格式",
         "权重",
+        "空位",
         *[f"反馈{LETTERS[i]}" for i in range(feedback_count)],
     ]
     rows: list[list[_Cell]] = []
@@ -776,6 +796,7 @@ def export_xlsx(questions: Iterable[ParsedQuestion]) -> bytes:
                 q.name,
                 q.text_format,
                 weights,
+                q.blank_number,
                 *feedbacks,
             ]
         )
