@@ -125,10 +125,26 @@ def start(quiz_id: int):
 
 
 def _own(attempt_id: int, options: tuple = ()) -> Attempt:
+    """The person's own attempt, finalised first when its time is up."""
     attempt = services.get_own_attempt(current_user, attempt_id, options)
-    if services.finalize_if_overdue(attempt, now=utcnow(), grace_s=grace()):
-        db.session.commit()
+    now = utcnow()
+    if services.is_overdue(attempt, now=now, grace_s=grace()):
+        attempt = _write_apart(attempt_id, options, lambda own: services.finalize_if_overdue(
+            own, now=now, grace_s=grace()))
     return attempt
+
+
+def _write_apart(attempt_id: int, options: tuple, write) -> Attempt:
+    """Run `write` on the attempt in a write transaction of its own, then read it again.
+    Pages (GET) read in a deferred transaction, and on SQLite one that has read and then writes
+    fails at once ("database is locked", no busy wait) when another connection committed since
+    it began: a save landing meanwhile made the page a 500. So the reads end here and the write
+    takes the write path every POST takes (BEGIN IMMEDIATE, in the writers' queue)."""
+    db.session.rollback()
+    with write_intent():
+        write(services.get_own_attempt(current_user, attempt_id))
+        db.session.commit()
+    return services.get_own_attempt(current_user, attempt_id, options)
 
 
 def _page_bounds(attempt: Attempt, page: int | None) -> tuple[int, int, int]:
@@ -359,8 +375,9 @@ def result(attempt_id: int):
     if attempt.state == "in_progress":
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     now = utcnow()
-    services.collect_exam_mistakes(attempt, now=now)
-    db.session.commit()
+    if services.exam_mistakes_due(attempt, now=now):
+        attempt = _write_apart(attempt_id, (), lambda own: services.collect_exam_mistakes(
+            own, now=now))
     visible = services.visibility(attempt, now=now)
     return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,
                            visible=visible, items=result_view(attempt, visible))

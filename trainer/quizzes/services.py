@@ -813,9 +813,14 @@ def submit_attempt(person: StaffMember | None, attempt: Attempt, *, now: datetim
     return attempt
 
 
+def is_overdue(attempt: Attempt, *, now: datetime, grace_s: int) -> bool:
+    """In progress past deadline + grace: `finalize_if_overdue` would write."""
+    return attempt.state == "in_progress" and rules.is_overdue(attempt.deadline_at, now, grace_s)
+
+
 def finalize_if_overdue(attempt: Attempt, *, now: datetime, grace_s: int) -> bool:
     """Once deadline + grace has passed, submit the last saved answers at the deadline."""
-    if attempt.state != "in_progress" or not rules.is_overdue(attempt.deadline_at, now, grace_s):
+    if not is_overdue(attempt, now=now, grace_s=grace_s):
         return False
     _finish(attempt, state="expired", at=attempt.deadline_at, actor_id=None, now=now)
     return True
@@ -874,12 +879,17 @@ def visibility(attempt: Attempt, *, now: datetime) -> rules.ReviewVisibility:
 
 # -- the mistakes notebook ----------------------------------------------------------------------
 
+def exam_mistakes_due(attempt: Attempt, *, now: datetime) -> bool:
+    """Whether the attempt's answers are to enter the notebook now (`collect_exam_mistakes`
+    would write)."""
+    return not attempt.mistakes_collected and attempt.finished and \
+        visibility(attempt, now=now).answers
+
+
 def collect_exam_mistakes(attempt: Attempt, *, now: datetime) -> None:
     """An exam's wrong answers enter the notebook only once its review policy lets the person
     see the answers, so the notebook never leaks an exam."""
-    if attempt.mistakes_collected or not attempt.finished:
-        return
-    if not visibility(attempt, now=now).answers:
+    if not exam_mistakes_due(attempt, now=now):
         return
     _note_answers(attempt.staff_id, attempt.items, practice=False, now=now)
     attempt.mistakes_collected = True
