@@ -223,3 +223,47 @@ def test_a_trainer_only_sees_quizzes_they_manage(client, users, bank, make_staff
     client.login(users["trainer"].employee_no)
     assert client.get(f"/quizzes/{quiz.id}/attempts").status_code == 403
     assert client.get(f"/quizzes/{quiz.id}/edit").status_code == 403
+
+
+def _finish(client, quiz, db_session, percent) -> int:
+    """An attempt through the pages, its grade then set to `percent`."""
+    from decimal import Decimal
+
+    attempt_id = start(client, quiz)
+    client.post(f"/attempts/{attempt_id}/submit", {})
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.percent, attempt.passed = Decimal(percent), Decimal(percent) >= quiz.pass_mark
+    db_session.commit()
+    return attempt_id
+
+
+def kept_grade_shown(html: str) -> str:
+    match = re.search(r"data-kept-grade>(.*?)</(dd|p)>", html, re.S)
+    assert match, "no kept grade shown"
+    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).strip()
+
+
+def test_with_grading_last_a_later_failed_attempt_is_the_grade_shown(
+        client, another_client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=2, grading="last", attempts_allowed=None,
+                     title="以最后一次为准")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    first = _finish(client, quiz, db_session, 90)
+    assert "data-kept-grade" not in client.get(f"/attempts/{first}/result").get_data(
+        as_text=True)   # one attempt: its own score is the grade
+    second = _finish(client, quiz, db_session, 30)
+    shown = kept_grade_shown(client.get(f"/quizzes/{quiz.id}").get_data(as_text=True))
+    assert shown.startswith("30 %") and ("不及格" in shown or "Not passed" in shown), shown
+    shown = kept_grade_shown(client.get(f"/attempts/{first}/result").get_data(as_text=True))
+    assert shown.endswith(")") and "30 %" in shown, shown
+
+    another_client.login(users["trainer"].employee_no)
+    page = another_client.get(f"/quizzes/{quiz.id}/attempts").get_data(as_text=True)
+    table = page[page.index("data-kept-grades"):]
+    table = table[:table.index("</table>")]
+    assert users["learner"].name in table and "30 %" in table and "90 %" not in table
+    # The attempt that counts is marked in the list of attempts.
+    counted = re.findall(r'data-kept>[^<]*</span></td>\s*<td><a href="/attempts/(\d+)/review"',
+                         page)
+    assert counted == [str(second)]

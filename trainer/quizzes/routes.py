@@ -87,7 +87,8 @@ def start_page(quiz_id: int):
                   for k, v in info.reason_params.items()}
         reason = _(info.reason, **params)
     return render_template("quizzes/start.html", quiz=quiz, info=info, attempts=attempts,
-                           form=ActionForm(), reason=reason)
+                           form=ActionForm(), reason=reason,
+                           kept=services.kept_grade_among(attempts, quiz.grading))
 
 
 @bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
@@ -379,8 +380,12 @@ def result(attempt_id: int):
         attempt = _write_apart(attempt_id, (), lambda own: services.collect_exam_mistakes(
             own, now=now))
     visible = services.visibility(attempt, now=now)
+    attempts = services.attempts_of(attempt.staff_id, attempt.quiz)
+    several = sum(a.finished for a in attempts) > 1  # (one attempt: its grade is the kept one)
     return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,
-                           visible=visible, items=result_view(attempt, visible))
+                           visible=visible, items=result_view(attempt, visible),
+                           kept=services.kept_grade_among(attempts, attempt.quiz.grading)
+                           if several else None)
 
 
 @bp.route("/mistakes")
@@ -484,7 +489,11 @@ def attempts(quiz_id: int):
     rows = db.session.execute(select(Attempt, StaffMember).join(
         StaffMember, StaffMember.id == Attempt.staff_id).where(Attempt.quiz_id == quiz.id)
         .order_by(Attempt.started_at.desc())).all()
-    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now,
+    people = {person.id: person for _attempt, person in rows}
+    kept = sorted(((people[staff_id], grade) for staff_id, grade in
+                   services.kept_grades(quiz.id).items()), key=lambda pg: pg[0].employee_no)
+    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now, kept=kept,
+                           kept_ids={grade.attempt_id for _person, grade in kept},
                            seconds_left=rules.seconds_left, override_form=OverrideForm(),
                            assign_form=AssignForm(),
                            assigned=db.session.scalar(select(db.func.count()).select_from(
@@ -564,6 +573,8 @@ def review(attempt_id: int):
                            trainer_view=True)
 
 
+GRADING_LABELS = {"highest": _l("the highest attempt counts"),
+                  "last": _l("the last attempt counts")}
 ATTEMPT_STATE_LABELS = {"in_progress": _l("In progress"), "submitted": _l("Submitted"),
                         "expired": _l("Submitted when time ran out"),
                         "abandoned": _l("Abandoned")}
@@ -571,7 +582,8 @@ ATTEMPT_STATE_LABELS = {"in_progress": _l("In progress"), "submitted": _l("Submi
 
 @bp.app_context_processor
 def _labels():
-    return {"attempt_state_label": lambda s: ATTEMPT_STATE_LABELS.get(s, s)}
+    return {"attempt_state_label": lambda s: ATTEMPT_STATE_LABELS.get(s, s),
+            "grading_label": lambda g: GRADING_LABELS.get(g, g)}
 
 
 def register(app) -> None:
