@@ -113,6 +113,13 @@
           if (fs) { applySelection(fs, r.body.selected); setVersion(fs, r.body.version); }
           store(local);
           announce(root.dataset.msgStale);
+        } else if (r.status === 409 && r.body.error === "QuestionClosed") {
+          // A forward-only quiz has moved past this question (another tab, the back button):
+          // its answer can no longer change, so it is not sent again; on to the page open now.
+          local[position] = {selected: entry.selected, version: entry.version, pending: false};
+          store(local);
+          finished = true;
+          window.location.href = r.body.page_url;
         } else if (r.status === 409 || r.status === 403 || r.status === 404) {
           finished = true;
           kept.clear(attemptId);  // closed (or never ours): nothing here can be sent any more

@@ -267,3 +267,72 @@ def test_with_grading_last_a_later_failed_attempt_is_the_grade_shown(
     counted = re.findall(r'data-kept>[^<]*</span></td>\s*<td><a href="/attempts/(\d+)/review"',
                          page)
     assert counted == [str(second)]
+
+
+@pytest.fixture
+def sequential(bank, users, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=3, layout="paged", navigation="sequential",
+                     title="只能向前")
+    db_session.commit()
+    return quiz
+
+
+def _next_from(client, attempt_id, page, answers=None):
+    form = {"go": "next", "page": str(page), **(answers or {})}
+    return client.post(f"/attempts/{attempt_id}/answers", form)
+
+
+def test_sequential_navigation_refuses_a_json_save_to_a_page_left_behind(
+        client, users, sequential, db_session):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, sequential)
+    url = f"/attempts/{attempt_id}/save"
+    assert client.post_json(url, {"position": 0, "selected": [0], "version": 0}).status_code == 200
+    # A GET of another page moves nothing: page 1 is not open yet, page 0 still is.
+    page = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
+    assert 'id="q0"' in page and 'id="q1"' not in page
+    assert client.post_json(url, {"position": 0, "selected": [1], "version": 1}).status_code == 200
+    assert _next_from(client, attempt_id, 0).status_code == 302
+    refused = client.post_json(url, {"position": 0, "selected": [0], "version": 2})
+    assert refused.status_code == 409 and refused.json["error"] == "QuestionClosed", refused.json
+    assert refused.json["page_url"].endswith(f"/attempts/{attempt_id}")
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt_id).items[0].version == 2
+    # Asking for the page left behind shows the page open now.
+    page = client.get(f"/attempts/{attempt_id}?page=0").get_data(as_text=True)
+    assert 'id="q1"' in page and 'id="q0"' not in page
+    assert client.post_json(url, {"position": 1, "selected": [0], "version": 0}).status_code == 200
+    assert db_session.get(Attempt, attempt_id).open_from == 1
+
+
+def test_sequential_navigation_refuses_a_plain_form_save_to_a_page_left_behind(
+        client, users, sequential, db_session):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, sequential)
+    assert _next_from(client, attempt_id, 0, {"q0": "0", "v0": "0"}).status_code == 302
+    db_session.expire_all()
+    before = list(db_session.get(Attempt, attempt_id).items[0].selected)
+    # The back button's copy of page 0, sent again with another answer and "next".
+    response = _next_from(client, attempt_id, 0, {"q0": "1", "v0": "1"})
+    assert response.status_code == 302
+    db_session.expire_all()
+    attempt = db_session.get(Attempt, attempt_id)
+    assert attempt.items[0].selected == before and attempt.items[0].version == 1
+    assert attempt.open_from == 1   # a refused save moves nothing on
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "向前" in page or "forward only" in page
+    assert 'id="q1"' in page
+
+
+def test_free_navigation_goes_back_and_forth(client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=3, layout="paged", navigation="free",
+                     title="自由翻页")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    assert _next_from(client, attempt_id, 0, {"q0": "0", "v0": "0"}).status_code == 302
+    assert 'id="q0"' in client.get(f"/attempts/{attempt_id}?page=0").get_data(as_text=True)
+    assert client.post_json(f"/attempts/{attempt_id}/save",
+                            {"position": 0, "selected": [1], "version": 1}).status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt_id).open_from == 0

@@ -163,6 +163,9 @@ class Attempt(db.Model):
     percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     passed: Mapped[bool | None]
     mistakes_collected: Mapped[bool] = mapped_column(default=False)
+    # Sequential navigation: the first position still open. Saves to earlier positions are
+    # refused (inside the autosave's UPDATE); only a POST that moves to the next page moves it.
+    open_from: Mapped[int] = mapped_column(default=0, server_default="0")
 
     quiz: Mapped[Quiz] = relationship()
     items: Mapped[list[AttemptItem]] = relationship(

@@ -149,10 +149,13 @@ def _write_apart(attempt_id: int, options: tuple, write) -> Attempt:
 
 
 def _page_bounds(attempt: Attempt, page: int | None) -> tuple[int, int, int]:
-    """(first, last, page) positions shown on this page of the attempt."""
+    """(first, last, page) positions shown on this page of the attempt. Sequential navigation
+    shows the page still open, whichever was asked for."""
     count = len(attempt.items)
     if attempt.quiz.layout != "paged":
         return 0, count, 0
+    if services.is_sequential(attempt.quiz):
+        page = attempt.open_from
     page = min(max(page or 0, 0), max(count - 1, 0))
     return page, page + 1, page
 
@@ -242,8 +245,10 @@ def save(attempt_id: int):
             db.session.rollback()
             return refused
         db.session.commit()  # a late save may have finalised the attempt: keep that
+        where = {"page_url": url_for("quizzes.take", attempt_id=attempt_id)} \
+            if isinstance(exc, services.QuestionClosed) else {}
         return jsonify(error=type(exc).__name__, message=exc.translated(),
-                       result_url=url_for("quizzes.result", attempt_id=attempt_id)), \
+                       result_url=url_for("quizzes.result", attempt_id=attempt_id), **where), \
             exc.status_code
     db.session.commit()
     return jsonify(version=saved.version, saved_at=saved.saved_at.isoformat())
@@ -307,13 +312,15 @@ def save_form(attempt_id: int):
                                  grace_s=grace())
         except (DomainError, ValueError):
             problems.append(_("This answer could not be locked."))
+    action = request.form.get("go", "")
+    page = request.form.get("page", type=db_int) or 0
+    if action == "next" and not problems:  # (a refused answer keeps its page open)
+        services.move_on(attempt, page)
     db.session.commit()
     for problem in problems:
         flash(problem, "warning")
-    action = request.form.get("go", "")
     if action == "submit":
         return redirect(url_for("quizzes.confirm_submit", attempt_id=attempt.id))
-    page = request.form.get("page", type=db_int) or 0
     if action == "next":
         page += 1
     elif action == "prev" and attempt.quiz.navigation == "free":

@@ -52,6 +52,16 @@ class AttemptClosed(DomainError):
     status_code = 409
 
 
+class QuestionClosed(DomainError):
+    """Sequential navigation: the person has moved on from this question."""
+
+    status_code = 409
+
+
+MOVED_ON = N_("You have moved on from question %(n)d: this quiz goes forward only, and its "
+              "answer can no longer be changed.")
+
+
 class StaleAnswer(DomainError):
     """The save was based on an older version of the answer (another tab, a delayed retry)."""
 
@@ -608,7 +618,8 @@ def _save_statement(check_login: bool):
     owned = select(Attempt.id).where(
         Attempt.id == bindparam("b_attempt"), Attempt.staff_id == bindparam("b_staff"),
         Attempt.state == "in_progress",
-        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("b_cutoff")))
+        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("b_cutoff")),
+        Attempt.open_from <= bindparam("b_position"))
     item_matches = []
     if check_login:
         # The choice order the caller mapped the answer with (remembered per process, see
@@ -757,6 +768,9 @@ def _explain_refused_save(person: StaffMember, attempt_id: int, position: int,
                                                        AttemptItem.position == position))
     if item is None:
         raise NotFound("No such question in this attempt.")
+    db.session.refresh(attempt, ["open_from"])
+    if position < attempt.open_from:
+        raise QuestionClosed(MOVED_ON, n=position + 1)
     db.session.refresh(item)
     if item.locked:
         raise AttemptClosed("This answer is locked.")
@@ -781,11 +795,29 @@ def lock_answer(person: StaffMember, attempt: Attempt, position: int, *, now: da
         raise NotFound("No such question in this attempt.")
     if item.locked:
         return item
+    if position < attempt.open_from:
+        raise QuestionClosed(MOVED_ON, n=position + 1)
     item.locked = True
     _grade_item(item, attempt.quiz.all_or_nothing)
     _note_answer(person.id, item, practice=True, now=now)
     db.session.flush()
     return item
+
+
+def is_sequential(quiz: Quiz) -> bool:
+    """One question a page, forward only (navigation is sequential only when paged)."""
+    return quiz.navigation == "sequential" and quiz.layout == "paged"
+
+
+def move_on(attempt: Attempt, page: int) -> bool:
+    """Sequential navigation: leaving the page still open (`page`) for the next closes it, for
+    good. Only from that page, never past the last question; whether it moved."""
+    if not is_sequential(attempt.quiz) or attempt.state != "in_progress" or \
+            page != attempt.open_from or page >= len(attempt.items) - 1:
+        return False
+    attempt.open_from = page + 1
+    db.session.flush()
+    return True
 
 
 def _weights(item: AttemptItem) -> list[Decimal]:
