@@ -336,3 +336,33 @@ def test_free_navigation_goes_back_and_forth(client, users, bank, db_session):
                             {"position": 0, "selected": [1], "version": 1}).status_code == 200
     db_session.expire_all()
     assert db_session.get(Attempt, attempt_id).open_from == 0
+
+
+@pytest.mark.parametrize("by_page", [False, True])
+def test_a_time_up_result_says_so_and_when_in_the_persons_zone(
+        client, users, bank, db_session, by_page):
+    """Finalised by the server after the grace (expired), or submitted by the page's own timer
+    at zero: the result says 时间到，已自动交卷 and the time, in the person's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    quiz = make_quiz(bank, users["trainer"], count=2, time_limit_s=60, title="限时")
+    learner = users["learner"]
+    learner.timezone = "America/New_York"
+    db_session.commit()
+    client.login(learner.employee_no)
+    attempt_id = start(client, quiz)
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=5 if by_page else 31)
+    db_session.commit()
+    if by_page:   # the page's timer reached zero; its submit lands within the grace
+        client.post(f"/attempts/{attempt_id}/submit", {})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    db_session.expire_all()
+    attempt = db_session.get(Attempt, attempt_id)
+    assert attempt.state == ("submitted" if by_page else "expired")
+    when = format_datetime(attempt.submitted_at, "medium",
+                           tzinfo=ZoneInfo("America/New_York"), locale="zh_CN")
+    notice = re.search(r"data-time-up>([^<]*)<", page).group(1)
+    assert "时间到，已自动交卷" in notice and when in notice, notice

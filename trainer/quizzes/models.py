@@ -184,6 +184,14 @@ class Attempt(db.Model):
     def finished(self) -> bool:
         return self.state in ("submitted", "expired")
 
+    @property
+    def ended_by_time(self) -> bool:
+        """Submitted because the time ran out: finalised by the server (expired), or by the
+        page's own timer at zero (a submit at or after the deadline, within the grace)."""
+        return self.state == "expired" or (
+            self.state == "submitted" and self.deadline_at is not None and
+            self.submitted_at is not None and self.submitted_at >= self.deadline_at)
+
 
 class AttemptItem(db.Model):
     """One drawn question, snapshotted: later bank edits change nothing here."""
