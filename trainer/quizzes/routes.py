@@ -27,14 +27,9 @@ from trainer.banks.formats.base import parse_category_path
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.params import db_int, is_db_int
-from trainer.core.permissions import (
-    checks_login_in_query,
-    roles_required,
-    session_identity,
-    signed_in,
-)
+from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
-from trainer.quizzes import fastsave, rules, services
+from trainer.quizzes import rules, services
 from trainer.quizzes.forms import ActionForm, AssignForm, OverrideForm, QuizForm, rule_spec, to_utc
 from trainer.quizzes.models import Attempt, Quiz, QuizAssignment
 from trainer.quizzes.views import item_html, item_view, result_view
@@ -197,53 +192,30 @@ def state(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
 @signed_in
-@checks_login_in_query
 def save(attempt_id: int):
-    """Autosave one answer: {position, selected (shown positions), version}. Exam day's busiest
-    request: its UPDATE proves the login too, so the person is loaded only when it is refused."""
+    """Autosave one answer: {position, selected (shown positions), version}. Exam day's common
+    case never gets here: the WSGI layer in front of the app answers it (quizzes.fastsave).
+    What does is explained here: a refusal (stale, late, closed, not this person's), or a save
+    the lean path could not take (a body or a session it does not read)."""
     payload = request.get_json(silent=True)
     payload = payload if isinstance(payload, dict) else {}
     position, version, shown = payload.get("position"), payload.get("version"), \
         payload.get("selected")
-    well_formed = is_db_int(position) and is_db_int(version) and isinstance(shown, list)
-    now = utcnow()
-    identity = session_identity()
     try:
-        saved = None
-        remembered = services.remembered_choice_order(attempt_id, position) \
-            if identity is not None and well_formed else None
-        chosen = services.chosen_from_shown(shown, remembered[0]) if remembered else None
-        if chosen is not None and not request.environ.get(fastsave.REFUSED):
-            saved = services.save_answer_for_login(
-                *identity, attempt_id, position, chosen, version,
-                order_text=remembered[1], now=now, grace_s=grace())
-        if saved is None:
-            # Refused, or no login in the session: out of the fast path's connection, the
-            # checks every other view makes, then the save again, which explains a refusal.
-            db.session.rollback()
-            refused = _login_refused()
-            if refused is not None:
-                db.session.rollback()
-                return refused
-            # Someone else's attempt is refused before the payload is looked at: a 400 for one
-            # body and a 403 for another would tell its number of questions and choices.
-            services.get_own_attempt(current_user, attempt_id)
-            if not well_formed:
-                return jsonify(error="bad_request",
-                               message=_("The answer could not be read.")), 400
-            selected = _chosen(shown, _choice_order(attempt_id, position))
-            saved = services.save_answer(current_user, attempt_id, position, selected,
-                                         version, now=now, grace_s=grace())
+        # Someone else's attempt is refused before the payload is looked at: a 400 for one
+        # body and a 403 for another would tell its number of questions and choices.
+        services.get_own_attempt(current_user, attempt_id)
+        if not (is_db_int(position) and is_db_int(version) and isinstance(shown, list)):
+            return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+        selected = _chosen(shown, _choice_order(attempt_id, position))
+        saved = services.save_answer(current_user, attempt_id, position, selected, version,
+                                     now=utcnow(), grace_s=grace())
     except services.StaleAnswer as exc:
         db.session.rollback()
         order = _choice_order(attempt_id, position)
         return jsonify(error="stale", message=exc.translated(), version=exc.version,
                        selected=[order.index(c) for c in exc.selected if c in order]), 409
     except DomainError as exc:
-        refused = _login_refused()  # (an unproven login learns nothing about the attempt)
-        if refused is not None:
-            db.session.rollback()
-            return refused
         db.session.commit()  # a late save may have finalised the attempt: keep that
         where = {"page_url": url_for("quizzes.take", attempt_id=attempt_id)} \
             if isinstance(exc, services.QuestionClosed) else {}
@@ -252,16 +224,6 @@ def save(attempt_id: int):
             exc.status_code
     db.session.commit()
     return jsonify(version=saved.version, saved_at=saved.saved_at.isoformat())
-
-
-def _login_refused():
-    """What the before-request checks answer for a view that loads the person (not signed in:
-    401; a one-time password not yet changed: to the password page), or None."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if current_user.must_change_password:
-        return redirect(url_for("accounts.change_password"))
-    return None
 
 
 def _chosen(shown: list, order: list[int]) -> list[int]:

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, case, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.sql import Select
 
@@ -676,26 +675,12 @@ def chosen_from_shown(shown: list, order: list[int]) -> list[int] | None:
     return [order[i] for i in shown]
 
 
-def fast_path_connection():
-    """The connection the autosave's fast path runs on, taken first thing in the request. On
-    PostgreSQL it is in autocommit: the one UPDATE is its own transaction, which spares the
-    BEGIN and COMMIT round trips. If the fast path refuses, the caller rolls back (giving the
-    connection back) before anything else, so the rest runs in a transaction as usual."""
-    bind = db.session.get_bind()
-    # (Bound to a connection rather than the engine, the session is inside a transaction that
-    # is not its own, e.g. a test's: then that transaction it is.)
-    if bind.dialect.name == "postgresql" and isinstance(bind, Engine) and \
-            not db.session().in_transaction():
-        return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return db.session.connection()
-
-
 def remembered_choice_order(attempt_id: int, position: int,
                             connection=None) -> tuple[list[int], str] | None:
     """(order, its stored JSON text) of one item, remembered per attempt; None if unknown."""
     orders = _REMEMBERED_ORDERS.get(attempt_id)
     if orders is None:
-        rows = (connection or fast_path_connection()).execute(
+        rows = (connection or db.session.connection()).execute(
             _CHOICE_ORDERS, {"b_attempt": attempt_id}).all()
         if not rows:
             return None
@@ -737,18 +722,17 @@ def save_answer(person: StaffMember, attempt_id: int, position: int, selected: A
 def save_answer_for_login(staff_id: int, login_key: str, attempt_id: int, position: int,
                           selected: Any, based_on: int, *, order_text: str, now: datetime,
                           grace_s: int = DEFAULT_GRACE_S, connection=None) -> Saved | None:
-    """The autosave's fast path, for a login not loaded yet (core.permissions.
-    checks_login_in_query): the same UPDATE also proves the login, and that `selected` was
-    mapped with the item's own choice order (`order_text`, from `remembered_choice_order`).
-    Runs on `connection`, by default `fast_path_connection()`. None when it is refused, for
-    whatever reason: the caller then rolls back, checks the login in full and calls
-    `save_answer`, which explains the refusal."""
+    """The autosave's lean path (quizzes.fastsave), for a login not loaded: the same UPDATE
+    also proves the login, and that `selected` was mapped with the item's own choice order
+    (`order_text`, from `remembered_choice_order`). Runs on `connection`, by default the
+    session's. None when it is refused, for whatever reason: the caller then rolls back and
+    hands the request to the view, which checks the login in full and calls `save_answer`,
+    which explains the refusal."""
     clean = _clean_selection(selected)
     if _run_save(_SAVE_ANSWER_CHECKING_LOGIN,
                  {"b_staff": staff_id, "b_key_hash": login_key_hash(login_key),
                   "b_now_login": now, "b_order": order_text},
-                 attempt_id, position, clean, based_on, now, grace_s,
-                 connection or fast_path_connection()):
+                 attempt_id, position, clean, based_on, now, grace_s, connection):
         return Saved(based_on + 1, now, clean)
     forget_choice_orders(attempt_id)
     return None
