@@ -7,7 +7,11 @@
  *   save (another tab, a delayed retry) is refused by the server and the page takes its answer;
  * - answers are also kept in this browser (answers.js: per person and attempt) and re-sent when
  *   the connection returns, or when the person signs in again after the session ended;
- * - at zero the attempt is submitted; the server finalises it anyway if nobody is there.
+ * - a save that no retry can cure stops the saving and says why, the answers kept: signed out
+ *   (401: sign in again), the page expired (400: reload), the session needs attention (a
+ *   redirect, e.g. to choose a new password); other failures are retried;
+ * - at zero the changes not yet sent are sent, then the attempt is submitted; the server
+ *   finalises it anyway if nobody is there.
  */
 (function () {
   "use strict";
@@ -22,10 +26,15 @@
   var attemptId = root.dataset.attempt;
   var DEBOUNCE_MS = 400;
   var RETRY_MS = 5000;
+  var SUBMIT_WAIT_MS = 5000;  // at time-up, for the last saves (well inside the server's grace)
   var timers = {};
-  var inFlight = {};
+  var inFlight = {};  // position -> the promise of its save under way
   var finished = false;
-  var signedOut = false;
+  var submitting = false;
+  // Why saving stopped, when no retry can help: "signed-out", "expired" or "attention".
+  var halted = null;
+  var HALTS = {"signed-out": ["signed-out", "msgSignedOut"], "expired": ["page-expired", "msgExpired"],
+               "attention": ["needs-attention", "msgAttention"]};
 
   // Without JavaScript the page needs a "save" button; with it, saving is automatic.
   Array.prototype.forEach.call(document.querySelectorAll("[data-nojs]"), function (el) {
@@ -59,10 +68,10 @@
   function showStatus() {
     if (!statusEl) { return; }
     var pending = pendingCount();
-    if (signedOut) {
-      statusEl.textContent = root.dataset.msgSignedOut;
+    if (halted) {
+      statusEl.textContent = root.dataset[HALTS[halted][1]];
       statusEl.className = "ms-2 small text-danger";
-      statusEl.dataset.state = "signed-out";
+      statusEl.dataset.state = halted;
     } else if (!navigator.onLine && pending) {
       statusEl.textContent = root.dataset.msgOffline;
       statusEl.className = "ms-2 small text-danger";
@@ -80,59 +89,105 @@
 
   function post(url, payload) {
     return fetch(url, {
-      method: "POST", credentials: "same-origin",
+      method: "POST", credentials: "same-origin", redirect: "manual",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf,
                 "Accept": "application/json"},
       body: JSON.stringify(payload)
+    }).then(function (response) {
+      // A redirect is not followed (it would answer with a page, not JSON): the session needs
+      // attention first, e.g. a one-time password to replace.
+      if (response.type === "opaqueredirect") { return {status: "redirect", body: {}}; }
+      return response.json().catch(function () { return {}; })
+        .then(function (body) { return {status: response.status, body: body}; });
     });
   }
 
-  function save(position) {
-    var entry = local[position];
-    if (!entry || !entry.pending || inFlight[position] || finished || signedOut) { return; }
-    inFlight[position] = true;
+  function halt(reason) {
+    halted = reason;
+    Object.keys(HALTS).forEach(function (key) {
+      var box = document.getElementById(HALTS[key][0]);
+      if (box) { box.hidden = key !== reason; }
+    });
     showStatus();
-    post(root.dataset.saveUrl, {position: position, selected: entry.selected, version: entry.version})
-      .then(function (response) {
-        return response.json().then(function (body) { return {status: response.status, body: body}; });
-      })
+  }
+
+  // What a save and a lock share: the answers that end the saving or the page. True when the
+  // answer was one of them.
+  function stopped(r) {
+    if (r.status === 401) {
+      // The session ended: no retry can succeed before a new sign-in. The answers stay on
+      // this device, and the same person signing in again here and opening the attempt
+      // sends them (a different person's first page drops them: answers.js).
+      halt("signed-out");
+    } else if (r.status === 400) {
+      // The page's token is no longer good (another sign-in, an expired token): reloading the
+      // page gives a new one, and the answers kept here are sent from the reloaded page.
+      halt("expired");
+    } else if (r.status === "redirect") {
+      halt("attention");
+    } else if (r.status === 409 && r.body.error === "QuestionClosed") {
+      // A forward-only quiz has moved past this question (another tab, the back button):
+      // on to the page open now.
+      finished = true;
+      window.location.href = r.body.page_url;
+    } else if ((r.status === 409 && r.body.error !== "stale") || r.status === 403 ||
+               r.status === 404) {
+      finished = true;
+      kept.clear(attemptId);  // closed (or never ours): nothing here can be sent any more
+      window.location.href = r.body.result_url || root.dataset.resultUrl;
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // Send the answer at `position` if it waits to be sent. Resolves to true once the server
+  // holds it (or nothing was waiting), false when it was not sent.
+  function save(position) {
+    if (inFlight[position]) {
+      return inFlight[position].then(function () { return save(position); });
+    }
+    var entry = local[position];
+    if (!entry || !entry.pending) { return Promise.resolve(true); }
+    if (finished || halted) { return Promise.resolve(false); }
+    var sending = post(root.dataset.saveUrl, {position: position, selected: entry.selected, version: entry.version})
       .then(function (r) {
         delete inFlight[position];
         var fs = fieldset(position);
         var current = local[position];
+        var again = false;
         if (r.status === 200) {
-          var changedMeanwhile = current && current.selected.join() !== entry.selected.join();
-          local[position] = {selected: changedMeanwhile ? current.selected : entry.selected,
-                             version: r.body.version, pending: changedMeanwhile};
+          again = current && current.selected.join() !== entry.selected.join();
+          local[position] = {selected: again ? current.selected : entry.selected,
+                             version: r.body.version, pending: again};
           if (fs) { setVersion(fs, r.body.version); }
           store(local);
-          if (changedMeanwhile) { save(position); }
         } else if (r.status === 409 && r.body.error === "stale") {
           // Someone (another tab) saved a newer answer: take it, never overwrite it.
           local[position] = {selected: r.body.selected, version: r.body.version, pending: false};
           if (fs) { applySelection(fs, r.body.selected); setVersion(fs, r.body.version); }
           store(local);
           announce(root.dataset.msgStale);
-        } else if (r.status === 409 || r.status === 403 || r.status === 404) {
-          finished = true;
-          kept.clear(attemptId);  // closed (or never ours): nothing here can be sent any more
-          window.location.href = r.body.result_url || root.dataset.resultUrl;
-        } else if (r.status === 401) {
-          // The session ended: no retry can succeed before a new sign-in. The answers stay on
-          // this device, and the same person signing in again here and opening the attempt
-          // sends them (a different person's first page drops them: answers.js).
-          signedOut = true;
-          document.getElementById("signed-out").hidden = false;
-        } else {
+        } else if (r.status === 409 && r.body.error === "QuestionClosed") {
+          // Its answer can no longer change: it is not sent again.
+          local[position] = {selected: entry.selected, version: entry.version, pending: false};
+          store(local);
+          stopped(r);
+        } else if (!stopped(r)) {
           scheduleRetry();
         }
         showStatus();
-      })
-      .catch(function () {
+        if (again) { return save(position); }
+        return r.status === 200;
+      }, function () {
         delete inFlight[position];
         showStatus();
         scheduleRetry();
+        return false;
       });
+    inFlight[position] = sending;
+    showStatus();
+    return sending;
   }
 
   var retryTimer = null;
@@ -162,30 +217,50 @@
     noteChange(event.target.closest("fieldset[data-position]"));
   });
 
-  // Practice: lock an answer and show its feedback without leaving the page.
+  // Practice: lock an answer and show its feedback without leaving the page. The answer is
+  // saved first (a lock takes what the server holds); when either fails, the page says so.
+  function lockProblem(button, text) {
+    var note = button.parentNode.querySelector("[data-lock-problem]");
+    if (!note) {
+      note = document.createElement("div");
+      note.className = "small text-danger mt-1";
+      note.setAttribute("role", "alert");
+      note.dataset.lockProblem = "";
+      button.insertAdjacentElement("afterend", note);
+    }
+    note.textContent = text;
+    note.hidden = !text;
+  }
   form.addEventListener("click", function (event) {
     var button = event.target.closest("[data-lock]");
     if (!button) { return; }
     event.preventDefault();
+    if (button.disabled) { return; }
     var fs = button.closest("fieldset[data-position]");
     var position = parseInt(fs.dataset.position, 10);
     clearTimeout(timers[position]);
-    var entry = local[position];
-    var ready = entry && entry.pending
-      ? post(root.dataset.saveUrl, {position: position, selected: entry.selected, version: entry.version})
-          .then(function (r) { return r.json(); })
-          .then(function (body) { if (body.version) { local[position] = {selected: entry.selected, version: body.version, pending: false}; store(local); } })
-      : Promise.resolve();
-    ready.then(function () { return post(root.dataset.lockUrl, {position: position}); })
-      .then(function (r) { return r.json(); })
-      .then(function (body) {
-        if (!body.html) { return; }
-        button.insertAdjacentHTML("afterend", body.html);
+    button.disabled = true;
+    lockProblem(button, "");
+    save(position).then(function (saved) {
+      return saved ? post(root.dataset.lockUrl, {position: position}) : null;
+    }).then(function (r) {
+      button.disabled = false;
+      if (r && r.status === 200 && r.body.html) {
+        button.insertAdjacentHTML("afterend", r.body.html);
+        var note = button.parentNode.querySelector("[data-lock-problem]");
+        if (note) { note.remove(); }
         button.remove();
         fs.dataset.locked = "1";
         Array.prototype.forEach.call(fs.querySelectorAll("input"), function (i) { i.disabled = true; });
-        showStatus();
-      });
+      } else if (!(r && stopped(r)) && !halted && !finished) {
+        lockProblem(button, (r && r.body.message) || root.dataset.msgLockFailed);
+      }
+      showStatus();
+    }).catch(function () {
+      button.disabled = false;
+      lockProblem(button, root.dataset.msgLockFailed);
+      showStatus();
+    });
   });
 
   // Resume: the server's answers win unless this device holds a newer unsent one.
@@ -249,9 +324,26 @@
     clock = setInterval(tick, 1000);
   }
   function timeUp() {
-    if (finished) { return; }
-    finished = true;
+    if (finished || submitting) { return; }
+    submitting = true;
     announce(root.dataset.msgTimeup);
+    // A change made in the last moments still waits for its debounce: send it now, and submit
+    // once nothing is on its way (or after SUBMIT_WAIT_MS; the server's grace covers saves
+    // still in flight).
+    Object.keys(timers).forEach(function (position) { clearTimeout(timers[position]); });
+    flush();
+    var waitedFrom = performance.now();
+    (function submitOnceSent() {
+      var busy = Object.keys(inFlight).length || (pendingCount() && navigator.onLine && !halted);
+      if (busy && performance.now() - waitedFrom < SUBMIT_WAIT_MS) {
+        setTimeout(submitOnceSent, 100);
+        return;
+      }
+      finished = true;
+      submitNow();
+    })();
+  }
+  function submitNow() {
     var submit = document.createElement("form");
     submit.method = "post";
     submit.action = root.dataset.submitUrl;
@@ -259,8 +351,7 @@
     token.type = "hidden"; token.name = "csrf_token"; token.value = csrf;
     submit.appendChild(token);
     document.body.appendChild(submit);
-    // Give saves in flight a moment (the server's grace covers them), then submit.
-    setTimeout(function () { submit.submit(); }, Object.keys(inFlight).length ? 1500 : 0);
+    submit.submit();
   }
 
   window.addEventListener("online", function () { showStatus(); reconcile(); });

@@ -4,6 +4,7 @@ changes nothing."""
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
@@ -74,13 +75,28 @@ def test_an_expired_token_is_refused_even_once_remembered(app, client, started, 
     if not limit:
         pytest.skip("tokens never expire in this configuration")
     later = time.time() + limit + 60
-    monkeypatch.setattr("trainer.core.csrf.time.time", lambda: later)
+    # Only the token is old (a page left open while other tabs kept the session alive): the
+    # session still holds the login, so the page is told it expired (400), not signed out.
+    monkeypatch.setattr("trainer.core.csrf.time", SimpleNamespace(time=lambda: later))
     response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
                                json={"position": 0, "selected": [1], "version": 1})
     assert response.status_code == 400
     db_session.expire_all()
     item = db_session.get(Attempt, started).items[0]
     assert item.version == 1
+
+
+def test_once_the_session_itself_has_expired_a_save_is_told_to_sign_in_again(
+        app, client, started, db_session, monkeypatch):
+    csrf = client.csrf()
+    assert _save(client, started, {"X-CSRFToken": csrf}).status_code == 200
+    later = time.time() + app.permanent_session_lifetime.total_seconds() + 60
+    monkeypatch.setattr("time.time", lambda: later)
+    response = client.raw.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                               json={"position": 0, "selected": [1], "version": 1})
+    assert response.status_code == 401
+    db_session.expire_all()
+    assert db_session.get(Attempt, started).items[0].version == 1
 
 
 def test_over_https_the_referrer_must_be_this_site(client, started, db_session):
@@ -91,3 +107,22 @@ def test_over_https_the_referrer_must_be_this_site(client, started, db_session):
                                environ_overrides={"HTTP_REFERER": "https://evil.example/"})
     assert response.status_code == 400
     assert first_item_selected(db_session, started) == []
+
+
+def test_without_a_login_in_the_session_a_json_save_is_told_to_sign_in_again(
+        app, client, started, db_session):
+    """The session cookie is gone (expired, cleared): the CSRF check fails for want of the
+    session's token, but what the page must hear is that the person is signed out (401: sign
+    in again, answers kept), not a 400 that no reload can cure."""
+    csrf = client.csrf()
+    fresh = app.test_client()   # no cookie at all
+    response = fresh.post(f"/attempts/{started}/save", headers={"X-CSRFToken": csrf},
+                          json={"position": 0, "selected": [0], "version": 0})
+    assert response.status_code == 401 and response.get_json()["error"] == 401
+    response = fresh.post(f"/attempts/{started}/save",
+                          json={"position": 0, "selected": [0], "version": 0})
+    assert response.status_code == 401
+    assert first_item_selected(db_session, started) == []
+    # A JSON request to a public page is still held to its token.
+    response = fresh.post("/login", json={"employee_no": "x"})
+    assert response.status_code == 400, response.get_data(as_text=True)

@@ -484,3 +484,139 @@ def test_pages_keep_to_the_content_security_policy(app, live, browser):
     page.wait_for_timeout(200)
     assert any("inline style" in text for text in violations), violations
     context.close()
+
+
+# -- saves that no retry can cure, the last change at time-up, the practice lock -----------------
+
+def save_requests(page) -> list:
+    """The autosave requests the page sends from now on."""
+    sent: list = []
+    page.on("request", lambda request: sent.append(request.url)
+            if request.url.endswith("/save") else None)
+    return sent
+
+
+def test_a_400_stops_the_retries_says_the_page_expired_and_a_reload_sends_the_answers(
+        app, live, browser):
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    sent = save_requests(page)
+    # What the CSRF check answers once the page's token is no longer this session's.
+    page.route("**/attempts/*/save", lambda route: route.fulfill(
+        status=400, content_type="application/json",
+        body='{"error": 400, "message": "expired"}'))
+    page.check("#q0c1")
+    page.wait_for_selector("#page-expired", state="visible")
+    assert page.get_attribute("#save-status", "data-state") == "expired"
+    page.check("#q1c1")   # later changes are kept too, and not sent
+    pending_in(page, key, 1)
+    page.wait_for_timeout(6000)   # longer than the retry delay
+    assert len(sent) == 1, sent
+    assert kept(page)[key]["answers"]["0"]["pending"] is True
+    page.unroute("**/attempts/*/save")
+    page.click("#page-expired a")
+    version_is(page, 0, 1)
+    version_is(page, 1, 1)
+    assert len(selected_in_db(app, attempt.id, 0)) == 1
+    assert len(selected_in_db(app, attempt.id, 1)) == 1
+    context.close()
+
+
+def test_a_redirect_stops_the_retries_and_says_the_account_needs_attention(app, live, browser):
+    from trainer.accounts.models import StaffMember
+
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    key = f"trainer.answers.{ids['learner']}.{attempt.id}"
+    with app.app_context():  # HR gave a one-time password meanwhile: saves are redirected
+        with write_intent():
+            db.session.execute(update(StaffMember).where(StaffMember.id == ids["learner"])
+                               .values(must_change_password=True))
+            db.session.commit()
+        db.session.remove()
+    sent = save_requests(page)
+    page.check("#q0c1")
+    page.wait_for_selector("#needs-attention", state="visible")
+    assert page.get_attribute("#save-status", "data-state") == "attention"
+    page.wait_for_timeout(6000)
+    assert len(sent) == 1, sent
+    assert kept(page)[key]["answers"]["0"]["pending"] is True
+    assert selected_in_db(app, attempt.id, 0) == []
+    page.click("#needs-attention a")
+    page.wait_for_url("**/password")
+    context.close()
+
+
+def test_a_change_in_the_last_moments_is_sent_before_the_time_up_submit(app, live, browser):
+    """The countdown reaches zero while a change still waits for its debounce (400 ms): it is
+    sent first, then the attempt is submitted. (The page's clock is Playwright's: paused, then
+    run to 200 ms before zero.)"""
+    base, ids = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    attempt = start_attempt(app, page, base, ids)
+    with app.app_context():
+        with write_intent():
+            db.session.get(Attempt, attempt.id).deadline_at = utcnow() + timedelta(seconds=20)
+            db.session.commit()
+        db.session.remove()
+    page.clock.install()
+    page.clock.pause_at(page.evaluate("() => Date.now()") + 1000)
+    with page.expect_response("**/state") as state:
+        page.reload()
+    left = state.value.json()["seconds_left"]
+    assert 10 < left <= 20
+    page.wait_for_selector("#save-status[data-state=saved]")
+    page.clock.run_for(left * 1000 - 200)
+    assert page.inner_text("#timer") == "0:01"
+    page.check("#q2c1")
+    page.clock.run_for(1000)   # zero: time is up, the debounce not run yet
+    page.clock.resume()
+    page.wait_for_url("**/result", timeout=15000)
+    assert len(selected_in_db(app, attempt.id, 2)) == 1
+    with app.app_context():
+        assert db.session.get(Attempt, attempt.id).state == "submitted"
+        db.session.remove()
+    context.close()
+
+
+def test_the_practice_lock_says_when_its_save_fails_and_locks_once_it_can(app, live, browser):
+    base, ids = live
+    with app.app_context():
+        with write_intent():
+            from trainer.quizzes.models import Quiz
+
+            bank_id = db.session.get(Quiz, ids["quiz"]).rules[0].bank_id
+            from trainer.banks.models import QuestionBank
+
+            practice = make_quiz(db.session.get(QuestionBank, bank_id), None, count=2,
+                                 time_limit_s=None, mode="practice", title="浏览器练习")
+            db.session.commit()
+            practice_id = practice.id
+        db.session.remove()
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "WEB1")
+    page.goto(f"{base}/quizzes/{practice_id}")
+    page.click("form[action$='/start'] button")
+    page.wait_for_selector("[data-lock]")
+    page.route("**/attempts/*/save", lambda route: route.abort())
+    page.check("#q0c0")
+    page.click("#q0 [data-lock]")
+    page.wait_for_selector("#q0 [data-lock-problem]", state="visible")
+    assert page.is_enabled("#q0 [data-lock]")
+    assert page.get_attribute("#q0", "data-locked") is None
+    page.unroute("**/attempts/*/save")
+    page.click("#q0 [data-lock]")
+    page.wait_for_selector("#q0[data-locked='1']")
+    assert page.query_selector("#q0 [data-lock-problem]") is None
+    assert "解析" in page.inner_text("#q0")
+    context.close()

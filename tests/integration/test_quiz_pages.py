@@ -223,3 +223,146 @@ def test_a_trainer_only_sees_quizzes_they_manage(client, users, bank, make_staff
     client.login(users["trainer"].employee_no)
     assert client.get(f"/quizzes/{quiz.id}/attempts").status_code == 403
     assert client.get(f"/quizzes/{quiz.id}/edit").status_code == 403
+
+
+def _finish(client, quiz, db_session, percent) -> int:
+    """An attempt through the pages, its grade then set to `percent`."""
+    from decimal import Decimal
+
+    attempt_id = start(client, quiz)
+    client.post(f"/attempts/{attempt_id}/submit", {})
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.percent, attempt.passed = Decimal(percent), Decimal(percent) >= quiz.pass_mark
+    db_session.commit()
+    return attempt_id
+
+
+def kept_grade_shown(html: str) -> str:
+    match = re.search(r"data-kept-grade>(.*?)</(dd|p)>", html, re.S)
+    assert match, "no kept grade shown"
+    return re.sub(r"<[^>]+>|\s+", " ", match.group(1)).strip()
+
+
+def test_with_grading_last_a_later_failed_attempt_is_the_grade_shown(
+        client, another_client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=2, grading="last", attempts_allowed=None,
+                     title="以最后一次为准")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    first = _finish(client, quiz, db_session, 90)
+    assert "data-kept-grade" not in client.get(f"/attempts/{first}/result").get_data(
+        as_text=True)   # one attempt: its own score is the grade
+    second = _finish(client, quiz, db_session, 30)
+    shown = kept_grade_shown(client.get(f"/quizzes/{quiz.id}").get_data(as_text=True))
+    assert shown.startswith("30 %") and ("不及格" in shown or "Not passed" in shown), shown
+    shown = kept_grade_shown(client.get(f"/attempts/{first}/result").get_data(as_text=True))
+    assert shown.endswith(")") and "30 %" in shown, shown
+
+    another_client.login(users["trainer"].employee_no)
+    page = another_client.get(f"/quizzes/{quiz.id}/attempts").get_data(as_text=True)
+    table = page[page.index("data-kept-grades"):]
+    table = table[:table.index("</table>")]
+    assert users["learner"].name in table and "30 %" in table and "90 %" not in table
+    # The attempt that counts is marked in the list of attempts.
+    counted = re.findall(r'data-kept>[^<]*</span></td>\s*<td><a href="/attempts/(\d+)/review"',
+                         page)
+    assert counted == [str(second)]
+
+
+@pytest.fixture
+def sequential(bank, users, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=3, layout="paged", navigation="sequential",
+                     title="只能向前")
+    db_session.commit()
+    return quiz
+
+
+def _next_from(client, attempt_id, page, answers=None):
+    form = {"go": "next", "page": str(page), **(answers or {})}
+    return client.post(f"/attempts/{attempt_id}/answers", form)
+
+
+def test_sequential_navigation_refuses_a_json_save_to_a_page_left_behind(
+        client, users, sequential, db_session):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, sequential)
+    url = f"/attempts/{attempt_id}/save"
+    assert client.post_json(url, {"position": 0, "selected": [0], "version": 0}).status_code == 200
+    # A GET of another page moves nothing: page 1 is not open yet, page 0 still is.
+    page = client.get(f"/attempts/{attempt_id}?page=1").get_data(as_text=True)
+    assert 'id="q0"' in page and 'id="q1"' not in page
+    assert client.post_json(url, {"position": 0, "selected": [1], "version": 1}).status_code == 200
+    assert _next_from(client, attempt_id, 0).status_code == 302
+    refused = client.post_json(url, {"position": 0, "selected": [0], "version": 2})
+    assert refused.status_code == 409 and refused.json["error"] == "QuestionClosed", refused.json
+    assert refused.json["page_url"].endswith(f"/attempts/{attempt_id}")
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt_id).items[0].version == 2
+    # Asking for the page left behind shows the page open now.
+    page = client.get(f"/attempts/{attempt_id}?page=0").get_data(as_text=True)
+    assert 'id="q1"' in page and 'id="q0"' not in page
+    assert client.post_json(url, {"position": 1, "selected": [0], "version": 0}).status_code == 200
+    assert db_session.get(Attempt, attempt_id).open_from == 1
+
+
+def test_sequential_navigation_refuses_a_plain_form_save_to_a_page_left_behind(
+        client, users, sequential, db_session):
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, sequential)
+    assert _next_from(client, attempt_id, 0, {"q0": "0", "v0": "0"}).status_code == 302
+    db_session.expire_all()
+    before = list(db_session.get(Attempt, attempt_id).items[0].selected)
+    # The back button's copy of page 0, sent again with another answer and "next".
+    response = _next_from(client, attempt_id, 0, {"q0": "1", "v0": "1"})
+    assert response.status_code == 302
+    db_session.expire_all()
+    attempt = db_session.get(Attempt, attempt_id)
+    assert attempt.items[0].selected == before and attempt.items[0].version == 1
+    assert attempt.open_from == 1   # a refused save moves nothing on
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "向前" in page or "forward only" in page
+    assert 'id="q1"' in page
+
+
+def test_free_navigation_goes_back_and_forth(client, users, bank, db_session):
+    quiz = make_quiz(bank, users["trainer"], count=3, layout="paged", navigation="free",
+                     title="自由翻页")
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    attempt_id = start(client, quiz)
+    assert _next_from(client, attempt_id, 0, {"q0": "0", "v0": "0"}).status_code == 302
+    assert 'id="q0"' in client.get(f"/attempts/{attempt_id}?page=0").get_data(as_text=True)
+    assert client.post_json(f"/attempts/{attempt_id}/save",
+                            {"position": 0, "selected": [1], "version": 1}).status_code == 200
+    db_session.expire_all()
+    assert db_session.get(Attempt, attempt_id).open_from == 0
+
+
+@pytest.mark.parametrize("by_page", [False, True])
+def test_a_time_up_result_says_so_and_when_in_the_persons_zone(
+        client, users, bank, db_session, by_page):
+    """Finalised by the server after the grace (expired), or submitted by the page's own timer
+    at zero: the result says 时间到，已自动交卷 and the time, in the person's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    quiz = make_quiz(bank, users["trainer"], count=2, time_limit_s=60, title="限时")
+    learner = users["learner"]
+    learner.timezone = "America/New_York"
+    db_session.commit()
+    client.login(learner.employee_no)
+    attempt_id = start(client, quiz)
+    attempt = db_session.get(Attempt, attempt_id)
+    attempt.deadline_at = utcnow() - timedelta(seconds=5 if by_page else 31)
+    db_session.commit()
+    if by_page:   # the page's timer reached zero; its submit lands within the grace
+        client.post(f"/attempts/{attempt_id}/submit", {})
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    db_session.expire_all()
+    attempt = db_session.get(Attempt, attempt_id)
+    assert attempt.state == ("submitted" if by_page else "expired")
+    when = format_datetime(attempt.submitted_at, "medium",
+                           tzinfo=ZoneInfo("America/New_York"), locale="zh_CN")
+    notice = re.search(r"data-time-up>([^<]*)<", page).group(1)
+    assert "时间到，已自动交卷" in notice and when in notice, notice

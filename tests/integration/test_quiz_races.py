@@ -258,3 +258,116 @@ def test_the_start_route_holds_its_write_transaction_for_the_writes_alone(app, c
     # …and the drawing did happen, before it, in a transaction that wrote nothing.
     assert any("FROM questions" in s for before, _end in transactions[:transactions.index(
         writing[0])] for s in before)
+
+
+
+def _get_while_a_save_commits(app, committed, url: str, other: int):
+    """GET `url` as RACE0, paused right after it read the attempt while a save of RACE1's
+    attempt `other` is committed; the response, or the exception it raised."""
+    from sqlalchemy import event
+
+    from tests.conftest import Client
+
+    with app.app_context():
+        key = key_of(db.session.get(Attempt, other).items[0])
+        engine = db.engine
+        db.session.remove()
+    client = Client(app.test_client())
+    assert client.login("RACE0", "race-pass-1").status_code == 302
+    read, saved = threading.Event(), threading.Event()
+    getter: list[int] = []
+
+    def pause_after_reading_the_attempt(_conn, _cursor, statement, *_args):
+        if getter and threading.get_ident() == getter[0] and not read.is_set() and \
+                statement.lstrip().startswith("SELECT") and "FROM attempts" in statement:
+            read.set()
+            saved.wait(30)
+
+    answers: list[object] = []
+
+    def get():
+        getter.append(threading.get_ident())
+        try:
+            answers.append(client.get(url))
+        except Exception as exc:  # noqa: BLE001 - the exception behind a 500
+            answers.append(exc)
+
+    event.listen(engine, "after_cursor_execute", pause_after_reading_the_attempt)
+    try:
+        thread = threading.Thread(target=get)
+        thread.start()
+        assert read.wait(30), "the GET never read the attempt"
+        with app.app_context():
+            with write_intent():
+                person = db.session.get(StaffMember, committed["people"][1])
+                services.save_answer(person, other, 0, key, 0, now=utcnow())
+                db.session.commit()
+            db.session.remove()
+        saved.set()
+        thread.join(60)
+    finally:
+        event.remove(engine, "after_cursor_execute", pause_after_reading_the_attempt)
+    with app.app_context():
+        assert db.session.get(Attempt, other).items[0].selected == key
+        db.session.remove()
+    return answers[0]
+
+
+@pytest.mark.parametrize("view", ["", "/result", "/state", "/submit"])
+def test_a_get_that_finalises_an_overdue_attempt_survives_a_save_committed_meanwhile(
+        app, committed, view):
+    """Opening an overdue attempt (or its result, state or submit page) finalises it. On SQLite
+    a transaction that has read and then writes fails at once ("database is locked") when
+    another connection committed in between, whatever the busy timeout: the GET must still
+    answer, not fail with a 500."""
+    from sqlalchemy import update
+
+    overdue, other = _start(app, committed, 0), _start(app, committed, 1)
+    with app.app_context():
+        with write_intent():
+            db.session.execute(update(Attempt).where(Attempt.id == overdue).values(
+                deadline_at=utcnow() - timedelta(seconds=31)))
+            db.session.commit()
+        db.session.remove()
+    response = _get_while_a_save_commits(app, committed, f"/attempts/{overdue}{view}",
+                                         other)
+    assert not isinstance(response, Exception), response
+    assert response.status_code in (200, 302), response.status_code
+    with app.app_context():
+        attempt = db.session.get(Attempt, overdue)
+        assert attempt.state == "expired" and attempt.submitted_at == attempt.deadline_at
+        db.session.remove()
+
+
+def test_a_result_page_that_collects_mistakes_survives_a_save_committed_meanwhile(
+        app, committed):
+    """An exam reviewed after it closes: the first result page after the close enters the
+    wrong answers in the notebook, a write, done on the write path."""
+    from sqlalchemy import update
+
+    from trainer.quizzes.models import MistakeEntry, Quiz
+
+    with app.app_context():
+        with write_intent():
+            db.session.execute(update(Quiz).where(Quiz.id == committed["quiz"]).values(
+                review_when="after_close", close_at=utcnow() + timedelta(hours=1)))
+            db.session.commit()
+        db.session.remove()
+    finished, other = _start(app, committed, 0), _start(app, committed, 1)
+    with app.app_context():
+        with write_intent():
+            services.submit_attempt(None, db.session.get(Attempt, finished), now=utcnow())
+            db.session.execute(update(Quiz).where(Quiz.id == committed["quiz"]).values(
+                close_at=utcnow() - timedelta(seconds=1)))
+            db.session.commit()
+        assert not db.session.get(Attempt, finished).mistakes_collected
+        db.session.remove()
+    response = _get_while_a_save_commits(app, committed, f"/attempts/{finished}/result",
+                                         other)
+    assert not isinstance(response, Exception), response
+    assert response.status_code == 200
+    with app.app_context():
+        assert db.session.get(Attempt, finished).mistakes_collected
+        assert db.session.scalar(select(func.count()).select_from(MistakeEntry).where(
+            MistakeEntry.staff_id == committed["people"][0])) == 4   # nothing was answered
+        db.session.remove()

@@ -234,3 +234,71 @@ def test_multiple_choice_all_or_nothing_quiz_setting(bank, users):
                              now=utcnow())
     services.submit_attempt(learner, attempt, now=utcnow())
     assert attempt.score == 0
+
+
+def _finish_with(person, quiz, percent, db_session, enrolment_id=None):
+    """A finished attempt graded `percent` (set after the submit: the tests need exact grades)."""
+    attempt = services.start_attempt(person, quiz, now=utcnow(), enrolment_id=enrolment_id,
+                                     authorised=True)
+    services.submit_attempt(person, attempt, now=utcnow())
+    attempt.percent = Decimal(percent)
+    attempt.passed = attempt.percent >= quiz.pass_mark
+    db_session.flush()
+    return attempt
+
+
+def test_the_grade_kept_is_the_highest_or_the_last_for_one_person_and_for_many(
+        app, bank, users, db_session):
+    from sqlalchemy import event
+
+    from trainer.core.db import db
+
+    quiz = make_quiz(bank, users["trainer"], count=2, attempts_allowed=None)
+    learner, learner2 = users["learner"], users["learner2"]
+    a = [_finish_with(learner, quiz, p, db_session) for p in (40, 80, 60)]
+    b = [_finish_with(learner2, quiz, p, db_session) for p in (90, 30)]
+    services.start_attempt(learner, quiz, now=utcnow())   # in progress: never counts
+    db_session.flush()
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def log(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        highest = services.kept_grades(quiz.id)
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    assert len(statements) == 1, statements   # one statement, however many people
+    assert highest == {learner.id: services.KeptGrade(Decimal(80), True, a[1].id),
+                       learner2.id: services.KeptGrade(Decimal(90), True, b[0].id)}
+    assert services.kept_grade(learner.id, quiz) == highest[learner.id]
+    assert services.kept_grade(users["trainer"].id, quiz) is None
+    assert services.kept_grades(quiz.id, staff_ids=[learner2.id]) == {
+        learner2.id: highest[learner2.id]}
+
+    quiz.grading = "last"
+    db_session.flush()
+    last = services.kept_grades(quiz.id)
+    assert last == {learner.id: services.KeptGrade(Decimal(60), True, a[2].id),
+                    learner2.id: services.KeptGrade(Decimal(30), False, b[1].id)}
+    assert services.kept_grade(learner2.id, quiz) == last[learner2.id]
+
+
+def test_the_grade_kept_per_enrolment(bank, users, db_session):
+    from trainer.accounts.models import StaffMember
+
+    quiz = make_quiz(bank, users["trainer"], count=2, attempts_allowed=None, grading="last")
+    learner = users["learner"]
+    older = [_finish_with(learner, quiz, p, db_session, enrolment_id=501) for p in (95, 20)]
+    newer = _finish_with(learner, quiz, 70, db_session, enrolment_id=502)
+    _finish_with(users["learner2"], quiz, 10, db_session, enrolment_id=503)
+    assert services.kept_grades(quiz.id, enrolment_ids=[501, 502]) == {
+        501: services.KeptGrade(Decimal(20), False, older[1].id),
+        502: services.KeptGrade(Decimal(70), True, newer.id)}
+    assert services.kept_grade(learner.id, quiz, enrolment_id=501).attempt_id == older[1].id
+    # Filters take a SELECT of ids as well (HR's pages: a department's people).
+    department = select(StaffMember.id).where(StaffMember.employee_no == "L0002")
+    assert list(services.kept_grades(quiz.id, staff_ids=department)) == [users["learner2"].id]

@@ -44,12 +44,34 @@ def test_out_of_range_choices_score_nothing():
     assert grading.fraction("single", W(100, 0), [7]) == 0
 
 
-def test_marks_percent_and_final_grade():
+def test_marks_and_percent():
     assert grading.mark(D(5), D("0.3333333")) == D("1.67")
     assert grading.percent(D("13.5"), D(20)) == D("67.50")
-    assert grading.final_grade([D(40), D(80), D(60)], "highest") == D(80)
-    assert grading.final_grade([D(40), D(80), D(60)], "last") == D(60)
-    assert grading.final_grade([], "last") is None
+
+
+def grades(*percents_and_passed):
+    return [grading.KeptGrade(D(p), passed, attempt_id)
+            for attempt_id, (p, passed) in enumerate(percents_and_passed, start=1)]
+
+
+def test_the_kept_grade_is_the_highest_or_the_last():
+    taken = grades((40, False), (80, True), (60, True))
+    assert grading.kept_grade(taken, "highest") == grading.KeptGrade(D(80), True, 2)
+    assert grading.kept_grade(taken, "last") == grading.KeptGrade(D(60), True, 3)
+    assert grading.kept_grade([], "highest") is None and grading.kept_grade([], "last") is None
+
+
+def test_with_grading_last_a_later_failed_attempt_is_what_counts():
+    taken = grades((90, True), (30, False))
+    assert grading.kept_grade(taken, "last").passed is False
+    assert grading.kept_grade(taken, "highest").passed is True
+
+
+def test_the_highest_grade_comes_from_the_first_attempt_that_reached_it():
+    assert grading.kept_grade(grades((70, True), (70, True), (50, False)),
+                              "highest").attempt_id == 1
+    # (Equal percents under a pass mark that changed between them: the passed one counts.)
+    assert grading.kept_grade(grades((60, False), (60, True)), "highest").attempt_id == 2
 
 
 def candidates(*lineages):

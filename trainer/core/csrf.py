@@ -16,9 +16,11 @@ import hmac
 import threading
 import time
 
-from flask import current_app, g, request, session
+from flask import abort, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect, same_origin
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+
+from trainer.core.permissions import PUBLIC, declared_access, identity_in
 
 # Enough for every candidate of a large exam day on one worker; cleared whole when full.
 _REMEMBERED_MAX = 20_000
@@ -93,6 +95,13 @@ class TokenCheck:
         return None
 
 
+def _signed_out() -> bool:
+    """No login in the session nor a remember-me cookie, on a view for signed-in people."""
+    access = declared_access(current_app, request.endpoint)
+    return access is not None and PUBLIC not in access and identity_in(session) is None and \
+        current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") not in request.cookies
+
+
 class TrainerCSRFProtect(CSRFProtect):
     def __init__(self, app=None) -> None:
         self.tokens = TokenCheck()
@@ -110,6 +119,11 @@ class TrainerCSRFProtect(CSRFProtect):
             referrer=request.referrer, host=request.host)
         if problem:
             current_app.logger.info(problem)
+            if _signed_out():
+                # The token fails because the session is gone (signed out, the cookie expired
+                # or cleared): the access check would answer 401, which tells a page what to
+                # do (sign in again), where a 400 would not. Nothing runs either way.
+                abort(401)
             self._error_response(problem)
         g.csrf_valid = True
         return None

@@ -18,7 +18,7 @@ from sqlalchemy import func, select, tuple_
 
 from trainer.core.db import db
 from trainer.learning.models import Lesson, LessonRead, LessonRevision
-from trainer.quizzes import grading
+from trainer.quizzes import services as quiz_services
 from trainer.quizzes.models import Attempt, Quiz
 
 
@@ -173,11 +173,11 @@ class QuizKind:
                 statuses[r.id] = Status(done=True, steps=0)
                 continue
             own = attempts.get((r.enrolment_id, quiz.id), [])
-            finished = [a for a in own if a.finished]
-            kept = grading.final_grade([a.percent for a in finished], quiz.grading)
-            passed = kept is not None and kept >= quiz.pass_mark
+            kept = quiz_services.kept_grade_among(own, quiz.grading)
+            passed = kept is not None and kept.passed
             statuses[r.id] = Status(done=passed, steps=1, steps_done=1 if passed else 0,
-                                    detail=QuizState(quiz, own, kept, passed))
+                                    detail=QuizState(quiz, own, kept.percent if kept else None,
+                                                     passed))
         return statuses
 
 

@@ -7,9 +7,9 @@ request's set-up (context, routing, hooks, session and response objects) than in
 and handles only the common case — a valid session cookie with a login, this session's CSRF
 token (and, over HTTPS, a same-origin Referer), a well-formed JSON answer, and an UPDATE that
 proves the login, the owner, the state, the deadline, the version and the choice order at once
-(`services.save_answer_for_login`, the same statement as the view's fast path). Anything else
-(no cookie, a bad token, a refusal, a stale version, an error) is rolled back and handed to the
-Flask view as it came in, which answers as it always has: refusals are explained there, once.
+(`services.save_answer_for_login`). Anything else (no cookie, a bad token, a refusal, a stale
+version, an error) is rolled back and handed to the Flask view as it came in, which checks the
+login in full and answers: refusals are explained there, once.
 """
 from __future__ import annotations
 
@@ -36,8 +36,6 @@ from trainer.quizzes import services
 
 _PATH = re.compile(r"/attempts/([1-9][0-9]{0,17})/save")
 _MAX_BODY = 4096
-# Refused by the lean path: the Flask view skips its own fast path and explains.
-REFUSED = "trainer.fast_save_refused"
 
 
 class FastSave:
@@ -148,12 +146,9 @@ class FastSave:
             chosen = services.chosen_from_shown(shown, order)
             if chosen is None:
                 return None
-            saved = services.save_answer_for_login(
+            return services.save_answer_for_login(
                 *identity, attempt_id, position, chosen, version,
                 order_text=order_text, now=utcnow(), grace_s=grace_s, connection=connection)
-            if saved is None:
-                environ[REFUSED] = True
-            return saved
 
         engine = self._autocommit_engine()
         if engine is not None:

@@ -4,6 +4,7 @@ Weights are percents (−100..100); marks are Decimals rounded to hundredths of 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 HUNDRED = Decimal(100)
@@ -41,8 +42,20 @@ def is_full_marks(frac: Decimal) -> bool:
     return frac >= 1
 
 
-def final_grade(percents_in_order: Sequence[Decimal], method: str) -> Decimal | None:
-    """The grade a quiz keeps from several finished attempts: highest, or the last one."""
-    if not percents_in_order:
+@dataclass(frozen=True)
+class KeptGrade:
+    """The grade a quiz keeps of someone's attempts, and the attempt it comes from."""
+
+    percent: Decimal
+    passed: bool
+    attempt_id: int
+
+
+def kept_grade(finished_in_order: Sequence[KeptGrade], method: str) -> KeptGrade | None:
+    """The grade a quiz keeps of finished attempts given in the order they were taken: the last
+    one, or the highest (the first attempt that reached it)."""
+    if not finished_in_order:
         return None
-    return max(percents_in_order) if method == "highest" else percents_in_order[-1]
+    if method == "last":
+        return finished_in_order[-1]
+    return max(finished_in_order, key=lambda grade: (grade.percent, grade.passed))

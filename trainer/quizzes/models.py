@@ -163,6 +163,9 @@ class Attempt(db.Model):
     percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     passed: Mapped[bool | None]
     mistakes_collected: Mapped[bool] = mapped_column(default=False)
+    # Sequential navigation: the first position still open. Saves to earlier positions are
+    # refused (inside the autosave's UPDATE); only a POST that moves to the next page moves it.
+    open_from: Mapped[int] = mapped_column(default=0, server_default="0")
 
     quiz: Mapped[Quiz] = relationship()
     items: Mapped[list[AttemptItem]] = relationship(
@@ -180,6 +183,14 @@ class Attempt(db.Model):
     @property
     def finished(self) -> bool:
         return self.state in ("submitted", "expired")
+
+    @property
+    def ended_by_time(self) -> bool:
+        """Submitted because the time ran out: finalised by the server (expired), or by the
+        page's own timer at zero (a submit at or after the deadline, within the grace)."""
+        return self.state == "expired" or (
+            self.state == "submitted" and self.deadline_at is not None and
+            self.submitted_at is not None and self.submitted_at >= self.deadline_at)
 
 
 class AttemptItem(db.Model):

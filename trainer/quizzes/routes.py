@@ -28,14 +28,9 @@ from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.nav import return_link
 from trainer.core.params import db_int, is_db_int
-from trainer.core.permissions import (
-    checks_login_in_query,
-    roles_required,
-    session_identity,
-    signed_in,
-)
+from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
-from trainer.quizzes import fastsave, rules, services
+from trainer.quizzes import rules, services
 from trainer.quizzes.forms import ActionForm, AssignForm, OverrideForm, QuizForm, rule_spec, to_utc
 from trainer.quizzes.models import Attempt, Quiz, QuizAssignment
 from trainer.quizzes.views import item_html, item_view, result_view
@@ -88,7 +83,8 @@ def start_page(quiz_id: int):
                   for k, v in info.reason_params.items()}
         reason = _(info.reason, **params)
     return render_template("quizzes/start.html", quiz=quiz, info=info, attempts=attempts,
-                           form=ActionForm(), reason=reason)
+                           form=ActionForm(), reason=reason,
+                           kept=services.kept_grade_among(attempts, quiz.grading))
 
 
 @bp.route("/quizzes/<int:quiz_id>/start", methods=["POST"])
@@ -126,17 +122,36 @@ def start(quiz_id: int):
 
 
 def _own(attempt_id: int, options: tuple = ()) -> Attempt:
+    """The person's own attempt, finalised first when its time is up."""
     attempt = services.get_own_attempt(current_user, attempt_id, options)
-    if services.finalize_if_overdue(attempt, now=utcnow(), grace_s=grace()):
-        db.session.commit()
+    now = utcnow()
+    if services.is_overdue(attempt, now=now, grace_s=grace()):
+        attempt = _write_apart(attempt_id, options, lambda own: services.finalize_if_overdue(
+            own, now=now, grace_s=grace()))
     return attempt
 
 
+def _write_apart(attempt_id: int, options: tuple, write) -> Attempt:
+    """Run `write` on the attempt in a write transaction of its own, then read it again.
+    Pages (GET) read in a deferred transaction, and on SQLite one that has read and then writes
+    fails at once ("database is locked", no busy wait) when another connection committed since
+    it began: a save landing meanwhile made the page a 500. So the reads end here and the write
+    takes the write path every POST takes (BEGIN IMMEDIATE, in the writers' queue)."""
+    db.session.rollback()
+    with write_intent():
+        write(services.get_own_attempt(current_user, attempt_id))
+        db.session.commit()
+    return services.get_own_attempt(current_user, attempt_id, options)
+
+
 def _page_bounds(attempt: Attempt, page: int | None) -> tuple[int, int, int]:
-    """(first, last, page) positions shown on this page of the attempt."""
+    """(first, last, page) positions shown on this page of the attempt. Sequential navigation
+    shows the page still open, whichever was asked for."""
     count = len(attempt.items)
     if attempt.quiz.layout != "paged":
         return 0, count, 0
+    if services.is_sequential(attempt.quiz):
+        page = attempt.open_from
     page = min(max(page or 0, 0), max(count - 1, 0))
     return page, page + 1, page
 
@@ -178,69 +193,38 @@ def state(attempt_id: int):
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
 @signed_in
-@checks_login_in_query
 def save(attempt_id: int):
-    """Autosave one answer: {position, selected (shown positions), version}. Exam day's busiest
-    request: its UPDATE proves the login too, so the person is loaded only when it is refused."""
+    """Autosave one answer: {position, selected (shown positions), version}. Exam day's common
+    case never gets here: the WSGI layer in front of the app answers it (quizzes.fastsave).
+    What does is explained here: a refusal (stale, late, closed, not this person's), or a save
+    the lean path could not take (a body or a session it does not read)."""
     payload = request.get_json(silent=True)
     payload = payload if isinstance(payload, dict) else {}
     position, version, shown = payload.get("position"), payload.get("version"), \
         payload.get("selected")
-    well_formed = is_db_int(position) and is_db_int(version) and isinstance(shown, list)
-    now = utcnow()
-    identity = session_identity()
     try:
-        saved = None
-        remembered = services.remembered_choice_order(attempt_id, position) \
-            if identity is not None and well_formed else None
-        chosen = services.chosen_from_shown(shown, remembered[0]) if remembered else None
-        if chosen is not None and not request.environ.get(fastsave.REFUSED):
-            saved = services.save_answer_for_login(
-                *identity, attempt_id, position, chosen, version,
-                order_text=remembered[1], now=now, grace_s=grace())
-        if saved is None:
-            # Refused, or no login in the session: out of the fast path's connection, the
-            # checks every other view makes, then the save again, which explains a refusal.
-            db.session.rollback()
-            refused = _login_refused()
-            if refused is not None:
-                db.session.rollback()
-                return refused
-            # Someone else's attempt is refused before the payload is looked at: a 400 for one
-            # body and a 403 for another would tell its number of questions and choices.
-            services.get_own_attempt(current_user, attempt_id)
-            if not well_formed:
-                return jsonify(error="bad_request",
-                               message=_("The answer could not be read.")), 400
-            selected = _chosen(shown, _choice_order(attempt_id, position))
-            saved = services.save_answer(current_user, attempt_id, position, selected,
-                                         version, now=now, grace_s=grace())
+        # Someone else's attempt is refused before the payload is looked at: a 400 for one
+        # body and a 403 for another would tell its number of questions and choices.
+        services.get_own_attempt(current_user, attempt_id)
+        if not (is_db_int(position) and is_db_int(version) and isinstance(shown, list)):
+            return jsonify(error="bad_request", message=_("The answer could not be read.")), 400
+        selected = _chosen(shown, _choice_order(attempt_id, position))
+        saved = services.save_answer(current_user, attempt_id, position, selected, version,
+                                     now=utcnow(), grace_s=grace())
     except services.StaleAnswer as exc:
         db.session.rollback()
         order = _choice_order(attempt_id, position)
         return jsonify(error="stale", message=exc.translated(), version=exc.version,
                        selected=[order.index(c) for c in exc.selected if c in order]), 409
     except DomainError as exc:
-        refused = _login_refused()  # (an unproven login learns nothing about the attempt)
-        if refused is not None:
-            db.session.rollback()
-            return refused
         db.session.commit()  # a late save may have finalised the attempt: keep that
+        where = {"page_url": url_for("quizzes.take", attempt_id=attempt_id)} \
+            if isinstance(exc, services.QuestionClosed) else {}
         return jsonify(error=type(exc).__name__, message=exc.translated(),
-                       result_url=url_for("quizzes.result", attempt_id=attempt_id)), \
+                       result_url=url_for("quizzes.result", attempt_id=attempt_id), **where), \
             exc.status_code
     db.session.commit()
     return jsonify(version=saved.version, saved_at=saved.saved_at.isoformat())
-
-
-def _login_refused():
-    """What the before-request checks answer for a view that loads the person (not signed in:
-    401; a one-time password not yet changed: to the password page), or None."""
-    if not current_user.is_authenticated:
-        abort(401)
-    if current_user.must_change_password:
-        return redirect(url_for("accounts.change_password"))
-    return None
 
 
 def _chosen(shown: list, order: list[int]) -> list[int]:
@@ -291,13 +275,15 @@ def save_form(attempt_id: int):
                                  grace_s=grace())
         except (DomainError, ValueError):
             problems.append(_("This answer could not be locked."))
+    action = request.form.get("go", "")
+    page = request.form.get("page", type=db_int) or 0
+    if action == "next" and not problems:  # (a refused answer keeps its page open)
+        services.move_on(attempt, page)
     db.session.commit()
     for problem in problems:
         flash(problem, "warning")
-    action = request.form.get("go", "")
     if action == "submit":
         return redirect(url_for("quizzes.confirm_submit", attempt_id=attempt.id))
-    page = request.form.get("page", type=db_int) or 0
     if action == "next":
         page += 1
     elif action == "prev" and attempt.quiz.navigation == "free":
@@ -360,11 +346,16 @@ def result(attempt_id: int):
     if attempt.state == "in_progress":
         return redirect(url_for("quizzes.take", attempt_id=attempt.id))
     now = utcnow()
-    services.collect_exam_mistakes(attempt, now=now)
-    db.session.commit()
+    if services.exam_mistakes_due(attempt, now=now):
+        attempt = _write_apart(attempt_id, (), lambda own: services.collect_exam_mistakes(
+            own, now=now))
     visible = services.visibility(attempt, now=now)
+    attempts = services.attempts_of(attempt.staff_id, attempt.quiz, attempt.enrolment_id)
+    several = sum(a.finished for a in attempts) > 1  # (one attempt: its grade is the kept one)
     return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,
                            visible=visible, items=result_view(attempt, visible),
+                           kept=services.kept_grade_among(attempts, attempt.quiz.grading)
+                           if several else None,
                            back_url=return_link(current_app, "attempt", attempt)
                            or _default_back(attempt))
 
@@ -476,7 +467,11 @@ def attempts(quiz_id: int):
     rows = db.session.execute(select(Attempt, StaffMember).join(
         StaffMember, StaffMember.id == Attempt.staff_id).where(Attempt.quiz_id == quiz.id)
         .order_by(Attempt.started_at.desc())).all()
-    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now,
+    people = {person.id: person for _attempt, person in rows}
+    kept = sorted(((people[staff_id], grade) for staff_id, grade in
+                   services.kept_grades(quiz.id).items()), key=lambda pg: pg[0].employee_no)
+    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now, kept=kept,
+                           kept_ids={grade.attempt_id for _person, grade in kept},
                            seconds_left=rules.seconds_left, override_form=OverrideForm(),
                            assign_form=AssignForm(),
                            assigned=db.session.scalar(select(db.func.count()).select_from(
@@ -556,6 +551,8 @@ def review(attempt_id: int):
                            trainer_view=True)
 
 
+GRADING_LABELS = {"highest": _l("the highest attempt counts"),
+                  "last": _l("the last attempt counts")}
 ATTEMPT_STATE_LABELS = {"in_progress": _l("In progress"), "submitted": _l("Submitted"),
                         "expired": _l("Submitted when time ran out"),
                         "abandoned": _l("Abandoned")}
@@ -563,7 +560,8 @@ ATTEMPT_STATE_LABELS = {"in_progress": _l("In progress"), "submitted": _l("Submi
 
 @bp.app_context_processor
 def _labels():
-    return {"attempt_state_label": lambda s: ATTEMPT_STATE_LABELS.get(s, s)}
+    return {"attempt_state_label": lambda s: ATTEMPT_STATE_LABELS.get(s, s),
+            "grading_label": lambda g: GRADING_LABELS.get(g, g)}
 
 
 def register(app) -> None:

@@ -1,5 +1,6 @@
-"""Quizzes: building, the timed attempt (start, autosave, submit, sweep), grading, practice and
-the mistakes notebook. Services flush, never commit; the server owns the clock (`now=`)."""
+"""Taking an attempt: starting it (the draw, the snapshots, one attempt in progress per person
+and quiz), what the pages read, and saving answers (exam day's one statement per save, and
+sequential navigation)."""
 from __future__ import annotations
 
 import json
@@ -9,299 +10,43 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import Text, bindparam, cast, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from trainer.accounts.models import Login, StaffMember, login_key_hash
-from trainer.banks.models import Category, Choice, Question, QuestionBank, QuestionTag
-from trainer.banks.services import category_ids_under
+from trainer.banks.models import Choice, Question
 from trainer.core.audit import record_event
 from trainer.core.db import bulk_insert, db
 from trainer.core.errors import N_, DomainError, Forbidden, NotFound
 from trainer.quizzes import draw as drawing
-from trainer.quizzes import grading, rules
+from trainer.quizzes import rules
 from trainer.quizzes.models import (
     IN_PROGRESS,
     ONE_IN_PROGRESS,
     Attempt,
     AttemptItem,
-    DrawRule,
-    FixedQuestion,
-    MistakeEntry,
     Quiz,
-    QuizAssignment,
     QuizOverride,
 )
-from trainer.quizzes.signals import attempt_finished
+from trainer.quizzes.services.definitions import (
+    DEFAULT_GRACE_S,
+    candidates_for_rules,
+    get_override,
+    is_assigned,
+    window,
+)
+from trainer.quizzes.services.errors import (
+    MOVED_ON,
+    AttemptClosed,
+    QuestionClosed,
+    StaleAnswer,
+    TimeUp,
+)
+from trainer.quizzes.services.finishing import finalize_if_overdue
 
-DEFAULT_GRACE_S = 30
 MAX_CHOICE_INDEX = 20
-
-
-class TimeUp(DomainError):
-    status_code = 409
-
-
-class AttemptClosed(DomainError):
-    status_code = 409
-
-
-class StaleAnswer(DomainError):
-    """The save was based on an older version of the answer (another tab, a delayed retry)."""
-
-    status_code = 409
-
-    def __init__(self, version: int, selected: list[int]) -> None:
-        super().__init__(N_("This answer was changed elsewhere; the page shows the latest "
-                            "answer."))
-        self.version, self.selected = version, selected
-
-
-# -- who may do what -----------------------------------------------------------------------------
-
-def may_manage(actor: StaffMember, quiz: Quiz) -> bool:
-    """Admins manage every quiz; trainers their own and the system's (course quizzes)."""
-    if actor.has_role("admin"):
-        return True
-    return actor.has_role("trainer") and quiz.personal_for_id is None and \
-        quiz.owner_id in (None, actor.id)
-
-
-def check_may_manage(actor: StaffMember, quiz: Quiz) -> None:
-    if not may_manage(actor, quiz):
-        raise Forbidden("You may not manage this quiz.")
-
-
-def is_assigned(person: StaffMember, quiz: Quiz) -> bool:
-    if quiz.personal_for_id is not None:
-        return quiz.personal_for_id == person.id
-    if quiz.open_to_all:
-        return True
-    return db.session.get(QuizAssignment, (quiz.id, person.id)) is not None
-
-
-def get_override(quiz: Quiz, staff_id: int) -> QuizOverride | None:
-    return db.session.get(QuizOverride, (quiz.id, staff_id))
-
-
-def window(quiz: Quiz, override: QuizOverride | None) -> tuple[datetime | None, datetime | None]:
-    if override is None:
-        return quiz.open_at, quiz.close_at
-    return (override.open_at or quiz.open_at, override.close_at or quiz.close_at)
-
-
-# -- building -----------------------------------------------------------------------------------
-
-@dataclass
-class RuleSpec:
-    bank_id: int
-    count: int
-    points: Decimal = Decimal(1)
-    category_id: int | None = None
-    tag: str = ""
-    difficulty: int | None = None
-    qtype: str = ""
-
-
-@dataclass
-class QuizSettings:
-    title: str
-    description: str = ""
-    mode: str = "exam"
-    time_limit_s: int | None = None
-    open_at: datetime | None = None
-    close_at: datetime | None = None
-    pass_mark: Decimal = Decimal(60)
-    attempts_allowed: int | None = None
-    grading: str = "highest"
-    delay_s: int = 0
-    shuffle_questions: bool = True
-    shuffle_choices: bool = True
-    layout: str = "all"
-    navigation: str = "free"
-    all_or_nothing: bool = False
-    review_what: str = "full"
-    review_when: str = "immediately"
-    open_to_all: bool = False
-
-
-def candidates_for(rule: RuleSpec | DrawRule) -> list[drawing.Candidate]:
-    """Current, non-retired questions a rule may draw."""
-    query = select(Question.id, Question.lineage_id).where(
-        Question.bank_id == rule.bank_id, Question.is_current.is_(True),
-        Question.retired.is_(False))
-    if rule.category_id:
-        category = db.session.get(Category, rule.category_id)
-        if category is None:
-            return []
-        query = query.where(Question.category_id.in_(category_ids_under(category)))
-    if rule.tag:
-        query = query.where(Question.id.in_(
-            select(QuestionTag.question_id).where(QuestionTag.tag == rule.tag)))
-    if rule.difficulty:
-        query = query.where(Question.difficulty == rule.difficulty)
-    if rule.qtype:
-        query = query.where(Question.qtype == rule.qtype)
-    return [drawing.Candidate(qid, lid) for qid, lid in db.session.execute(query)]
-
-
-def _candidates_for_rules(rules_: list[DrawRule]) -> list[list[drawing.Candidate]]:
-    """`candidates_for` each rule; rules that take a whole bank share one query (an exam drawn
-    from six banks cost six queries per start)."""
-    plain = {r.bank_id for r in rules_
-             if not (r.category_id or r.tag or r.difficulty or r.qtype)}
-    by_bank: dict[int, list[drawing.Candidate]] = {bank: [] for bank in plain}
-    if plain:
-        for qid, lid, bank in db.session.execute(
-                select(Question.id, Question.lineage_id, Question.bank_id).where(
-                    Question.bank_id.in_(plain), Question.is_current.is_(True),
-                    Question.retired.is_(False))):
-            by_bank[bank].append(drawing.Candidate(qid, lid))
-    return [list(by_bank[r.bank_id]) if r.bank_id in plain and not (
-        r.category_id or r.tag or r.difficulty or r.qtype) else candidates_for(r)
-        for r in rules_]
-
-
-def describe_rule(rule: RuleSpec | DrawRule) -> str:
-    bank = db.session.get(QuestionBank, rule.bank_id)
-    parts = [bank.name if bank else str(rule.bank_id)]
-    if rule.category_id:
-        category = db.session.get(Category, rule.category_id)
-        parts.append(category.path if category else "?")
-    if rule.tag:
-        parts.append(f"#{rule.tag}")
-    if rule.difficulty:
-        parts.append(f"难度{rule.difficulty}")
-    if rule.qtype:
-        parts.append(rule.qtype)
-    return " / ".join(parts)
-
-
-def check_rules(rule_specs: list[RuleSpec]) -> None:
-    """Refuse rules the banks cannot fill, naming the shortfall (at save time, not at start)."""
-    needs = [drawing.RuleNeed(candidates_for(r), r.count, r.points) for r in rule_specs]
-    problems = drawing.check_fill(needs)
-    if problems:
-        first = problems[0]
-        raise DomainError("Rule %(n)d (%(rule)s) needs %(need)d questions but only %(have)d "
-                          "can be drawn.", n=first.rule_index + 1,
-                          rule=describe_rule(rule_specs[first.rule_index]),
-                          need=first.needed, have=first.available)
-
-
-def _validate_settings(s: QuizSettings) -> None:
-    if not s.title.strip():
-        raise DomainError("The quiz needs a title.")
-    if s.time_limit_s is not None and not 60 <= s.time_limit_s <= 24 * 3600:
-        raise DomainError("The time limit must be between 1 minute and 24 hours.")
-    if not Decimal(0) <= s.pass_mark <= Decimal(100):
-        raise DomainError("The pass mark must be between 0 and 100 %.")
-    if s.attempts_allowed is not None and s.attempts_allowed < 1:
-        raise DomainError("Allow at least one attempt, or leave it empty for no limit.")
-    if s.open_at and s.close_at and s.close_at <= s.open_at:
-        raise DomainError("The quiz must close after it opens.")
-    if s.delay_s < 0:
-        raise DomainError("The delay between attempts cannot be negative.")
-
-
-def save_quiz(actor: StaffMember | None, quiz: Quiz | None, settings: QuizSettings, *,
-              rule_specs: list[RuleSpec] | None = None, fixed: list[tuple[int, Decimal]] | None
-              = None, now: datetime, personal_for: StaffMember | None = None) -> Quiz:
-    """Create or change a quiz. Rules are checked against the banks; changing the time limit or
-    the close time recomputes the deadlines of attempts in progress (audited)."""
-    _validate_settings(settings)
-    if quiz is not None and actor is not None:
-        check_may_manage(actor, quiz)
-    if fixed is None:
-        if not rule_specs:
-            raise DomainError("Add at least one draw rule.")
-        check_rules(rule_specs)
-    elif not fixed:
-        raise DomainError("Choose at least one question.")
-    created = quiz is None
-    if quiz is None:
-        quiz = Quiz(created_at=now, owner_id=actor.id if actor and personal_for is None else None,
-                    personal_for_id=personal_for.id if personal_for else None)
-        db.session.add(quiz)
-    timing_before = (quiz.time_limit_s, quiz.close_at)
-    for name, value in settings.__dict__.items():
-        setattr(quiz, name, value.strip() if isinstance(value, str) and name == "title" else value)
-    quiz.updated_at = now
-    quiz.fixed_list = fixed is not None
-    quiz.rules = [DrawRule(position=i, bank_id=r.bank_id, category_id=r.category_id,
-                           tag=r.tag, difficulty=r.difficulty, qtype=r.qtype, count=r.count,
-                           points=r.points) for i, r in enumerate(rule_specs or [])]
-    quiz.fixed = [FixedQuestion(lineage_id=lineage, position=i, points=points)
-                  for i, (lineage, points) in enumerate(fixed or [])]
-    db.session.flush()
-    record_event(actor.id if actor else None, "quiz.created" if created else "quiz.updated",
-                 "quiz", quiz.id, now=now, details={"title": quiz.title})
-    if not created and timing_before != (quiz.time_limit_s, quiz.close_at):
-        recompute_deadlines(actor, quiz, now=now)
-    return quiz
-
-
-def set_override(actor: StaffMember, quiz: Quiz, staff: StaffMember, *, extra_time_s: int,
-                 extra_attempts: int, open_at: datetime | None, close_at: datetime | None,
-                 now: datetime) -> QuizOverride:
-    """Extra time, attempts or other dates for one person; their attempt in progress follows."""
-    check_may_manage(actor, quiz)
-    if extra_time_s < 0 or extra_attempts < 0:
-        raise DomainError("Extra time and attempts cannot be negative.")
-    if open_at and close_at and close_at <= open_at:
-        raise DomainError("The quiz must close after it opens.")
-    override = get_override(quiz, staff.id)
-    if override is None:
-        override = QuizOverride(quiz_id=quiz.id, staff_id=staff.id, updated_at=now)
-        db.session.add(override)
-    override.extra_time_s, override.extra_attempts = extra_time_s, extra_attempts
-    override.open_at, override.close_at, override.updated_at = open_at, close_at, now
-    db.session.flush()
-    record_event(actor.id, "quiz.override_set", "quiz", quiz.id, now=now,
-                 details={"staff": staff.id, "extra_time_s": extra_time_s,
-                          "extra_attempts": extra_attempts})
-    recompute_deadlines(actor, quiz, now=now, staff_id=staff.id)
-    return override
-
-
-def recompute_deadlines(actor: StaffMember | None, quiz: Quiz, *, now: datetime,
-                        staff_id: int | None = None) -> int:
-    """Apply the quiz's current limit, close time and overrides to attempts in progress."""
-    query = select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.state == "in_progress")
-    if staff_id is not None:
-        query = query.where(Attempt.staff_id == staff_id)
-    changed = 0
-    for attempt in db.session.scalars(query):
-        override = get_override(quiz, attempt.staff_id)
-        _open, close_at = window(quiz, override)
-        deadline = rules.deadline_for(attempt.started_at, quiz.time_limit_s,
-                                      override.extra_time_s if override else 0, close_at)
-        if deadline != attempt.deadline_at:
-            record_event(actor.id if actor else None, "attempt.deadline_changed", "attempt",
-                         attempt.id, now=now, details={
-                             "from": attempt.deadline_at.isoformat() if attempt.deadline_at
-                             else None,
-                             "to": deadline.isoformat() if deadline else None})
-            attempt.deadline_at = deadline
-            changed += 1
-    db.session.flush()
-    return changed
-
-
-def assign_quiz(actor: StaffMember, quiz: Quiz, staff_ids: list[int], *, now: datetime) -> int:
-    check_may_manage(actor, quiz)
-    added = 0
-    for staff_id in set(staff_ids):
-        if db.session.get(QuizAssignment, (quiz.id, staff_id)) is None:
-            db.session.add(QuizAssignment(quiz_id=quiz.id, staff_id=staff_id, assigned_at=now))
-            added += 1
-    db.session.flush()
-    record_event(actor.id, "quiz.assigned", "quiz", quiz.id, now=now,
-                 details={"staff": sorted(set(staff_ids))})
-    return added
 
 
 # -- starting -----------------------------------------------------------------------------------
@@ -402,7 +147,7 @@ def _drawn_questions(person: StaffMember, quiz: Quiz, rng: random.Random) -> lis
         return [drawing.Drawn(current[f.lineage_id].id, f.lineage_id, f.points)
                 for f in quiz.fixed if f.lineage_id in current]
     needs = [drawing.RuleNeed(candidates, r.count, r.points)
-             for r, candidates in zip(quiz.rules, _candidates_for_rules(quiz.rules))]
+             for r, candidates in zip(quiz.rules, candidates_for_rules(quiz.rules))]
     lineages = {c.lineage_id for need in needs for c in need.candidates}
     try:
         return drawing.draw(needs, _seen_counts(person.id, lineages), rng)
@@ -605,7 +350,8 @@ def _save_statement(check_login: bool):
     owned = select(Attempt.id).where(
         Attempt.id == bindparam("b_attempt"), Attempt.staff_id == bindparam("b_staff"),
         Attempt.state == "in_progress",
-        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("b_cutoff")))
+        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("b_cutoff")),
+        Attempt.open_from <= bindparam("b_position"))
     item_matches = []
     if check_login:
         # The choice order the caller mapped the answer with (remembered per process, see
@@ -662,26 +408,12 @@ def chosen_from_shown(shown: list, order: list[int]) -> list[int] | None:
     return [order[i] for i in shown]
 
 
-def fast_path_connection():
-    """The connection the autosave's fast path runs on, taken first thing in the request. On
-    PostgreSQL it is in autocommit: the one UPDATE is its own transaction, which spares the
-    BEGIN and COMMIT round trips. If the fast path refuses, the caller rolls back (giving the
-    connection back) before anything else, so the rest runs in a transaction as usual."""
-    bind = db.session.get_bind()
-    # (Bound to a connection rather than the engine, the session is inside a transaction that
-    # is not its own, e.g. a test's: then that transaction it is.)
-    if bind.dialect.name == "postgresql" and isinstance(bind, Engine) and \
-            not db.session().in_transaction():
-        return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return db.session.connection()
-
-
 def remembered_choice_order(attempt_id: int, position: int,
                             connection=None) -> tuple[list[int], str] | None:
     """(order, its stored JSON text) of one item, remembered per attempt; None if unknown."""
     orders = _REMEMBERED_ORDERS.get(attempt_id)
     if orders is None:
-        rows = (connection or fast_path_connection()).execute(
+        rows = (connection or db.session.connection()).execute(
             _CHOICE_ORDERS, {"b_attempt": attempt_id}).all()
         if not rows:
             return None
@@ -723,22 +455,20 @@ def save_answer(person: StaffMember, attempt_id: int, position: int, selected: A
 def save_answer_for_login(staff_id: int, login_key: str, attempt_id: int, position: int,
                           selected: Any, based_on: int, *, order_text: str, now: datetime,
                           grace_s: int = DEFAULT_GRACE_S, connection=None) -> Saved | None:
-    """The autosave's fast path, for a login not loaded yet (core.permissions.
-    checks_login_in_query): the same UPDATE also proves the login, and that `selected` was
-    mapped with the item's own choice order (`order_text`, from `remembered_choice_order`).
-    Runs on `connection`, by default `fast_path_connection()`. None when it is refused, for
-    whatever reason: the caller then rolls back, checks the login in full and calls
-    `save_answer`, which explains the refusal."""
+    """The autosave's lean path (quizzes.fastsave), for a login not loaded: the same UPDATE
+    also proves the login, and that `selected` was mapped with the item's own choice order
+    (`order_text`, from `remembered_choice_order`). Runs on `connection`, by default the
+    session's. None when it is refused, for whatever reason: the caller then rolls back and
+    hands the request to the view, which checks the login in full and calls `save_answer`,
+    which explains the refusal."""
     clean = _clean_selection(selected)
     if _run_save(_SAVE_ANSWER_CHECKING_LOGIN,
                  {"b_staff": staff_id, "b_key_hash": login_key_hash(login_key),
                   "b_now_login": now, "b_order": order_text},
-                 attempt_id, position, clean, based_on, now, grace_s,
-                 connection or fast_path_connection()):
+                 attempt_id, position, clean, based_on, now, grace_s, connection):
         return Saved(based_on + 1, now, clean)
     forget_choice_orders(attempt_id)
     return None
-
 
 
 def _explain_refused_save(person: StaffMember, attempt_id: int, position: int,
@@ -754,6 +484,9 @@ def _explain_refused_save(person: StaffMember, attempt_id: int, position: int,
                                                        AttemptItem.position == position))
     if item is None:
         raise NotFound("No such question in this attempt.")
+    db.session.refresh(attempt, ["open_from"])
+    if position < attempt.open_from:
+        raise QuestionClosed(MOVED_ON, n=position + 1)
     db.session.refresh(item)
     if item.locked:
         raise AttemptClosed("This answer is locked.")
@@ -763,183 +496,17 @@ def _explain_refused_save(person: StaffMember, attempt_id: int, position: int,
     raise StaleAnswer(item.version, list(item.selected))
 
 
-def lock_answer(person: StaffMember, attempt: Attempt, position: int, *, now: datetime,
-                grace_s: int = DEFAULT_GRACE_S) -> AttemptItem:
-    """Practice: lock an answer; its mark, feedback and key become visible at once."""
-    if attempt.staff_id != person.id:
-        raise Forbidden("This is not your attempt.")
-    if attempt.quiz.mode != "practice":
-        raise DomainError("Answers are locked only in practice.")
-    if attempt.state != "in_progress" or not rules.accepts_answers(attempt.deadline_at, now,
-                                                                   grace_s):
-        raise AttemptClosed("This attempt is already submitted.")
-    item = next((i for i in attempt.items if i.position == position), None)
-    if item is None:
-        raise NotFound("No such question in this attempt.")
-    if item.locked:
-        return item
-    item.locked = True
-    _grade_item(item, attempt.quiz.all_or_nothing)
-    _note_answer(person.id, item, practice=True, now=now)
-    db.session.flush()
-    return item
+def is_sequential(quiz: Quiz) -> bool:
+    """One question a page, forward only (navigation is sequential only when paged)."""
+    return quiz.navigation == "sequential" and quiz.layout == "paged"
 
 
-def _weights(item: AttemptItem) -> list[Decimal]:
-    return [Decimal(c["weight"]) for c in item.snapshot["choices"]]
-
-
-def _grade_item(item: AttemptItem, all_or_nothing: bool) -> Decimal:
-    frac = grading.fraction(item.snapshot["qtype"], _weights(item), item.selected or [],
-                            all_or_nothing)
-    item.mark = grading.mark(Decimal(item.snapshot["points"]), frac)
-    return frac
-
-
-# -- finishing ----------------------------------------------------------------------------------
-
-def submit_attempt(person: StaffMember | None, attempt: Attempt, *, now: datetime,
-                   grace_s: int = DEFAULT_GRACE_S) -> Attempt:
-    """Grade and close the attempt. A double submit or a second tab gets the same result; a
-    submit after deadline + grace finalises the attempt at its deadline instead."""
-    if person is not None and attempt.staff_id != person.id:
-        raise Forbidden("This is not your attempt.")
-    if attempt.state != "in_progress":
-        return attempt
-    if rules.is_overdue(attempt.deadline_at, now, grace_s):
-        finalize_if_overdue(attempt, now=now, grace_s=grace_s)
-        raise TimeUp("Time is up: your answers saved before the deadline were submitted.")
-    _finish(attempt, state="submitted", at=now, actor_id=person.id if person else None, now=now)
-    return attempt
-
-
-def finalize_if_overdue(attempt: Attempt, *, now: datetime, grace_s: int) -> bool:
-    """Once deadline + grace has passed, submit the last saved answers at the deadline."""
-    if attempt.state != "in_progress" or not rules.is_overdue(attempt.deadline_at, now, grace_s):
+def move_on(attempt: Attempt, page: int) -> bool:
+    """Sequential navigation: leaving the page still open (`page`) for the next closes it, for
+    good. Only from that page, never past the last question; whether it moved."""
+    if not is_sequential(attempt.quiz) or attempt.state != "in_progress" or \
+            page != attempt.open_from or page >= len(attempt.items) - 1:
         return False
-    _finish(attempt, state="expired", at=attempt.deadline_at, actor_id=None, now=now)
+    attempt.open_from = page + 1
+    db.session.flush()
     return True
-
-
-def _finish(attempt: Attempt, *, state: str, at: datetime, actor_id: int | None,
-            now: datetime) -> None:
-    # Compare-and-set: of two concurrent submits (or a submit and the sweep) exactly one wins.
-    won = db.session.execute(
-        update(Attempt).where(Attempt.id == attempt.id, Attempt.state == "in_progress")
-        .values(state=state, submitted_at=at).execution_options(synchronize_session=False)
-    ).rowcount == 1
-    db.session.refresh(attempt)
-    if not won:
-        return
-    quiz = attempt.quiz
-    total = Decimal(0)
-    # The answers as saved (autosaves update the rows directly), all items in one query.
-    db.session.execute(select(AttemptItem).where(AttemptItem.attempt_id == attempt.id)
-                       .execution_options(populate_existing=True)).all()
-    for item in attempt.items:
-        _grade_item(item, quiz.all_or_nothing)
-        total += item.mark or Decimal(0)
-    attempt.score = total
-    attempt.percent = grading.percent(total, attempt.max_score)
-    attempt.passed = attempt.percent >= quiz.pass_mark
-    if quiz.mode == "practice":
-        _note_answers(attempt.staff_id, [i for i in attempt.items if not i.locked],
-                      practice=True, now=now)
-        attempt.mistakes_collected = True
-    db.session.flush()
-    collect_exam_mistakes(attempt, now=now)
-    record_event(actor_id, f"attempt.{state}", "attempt", attempt.id, now=now,
-                 details={"score": str(total), "percent": str(attempt.percent),
-                          "passed": attempt.passed, "submitted_at": at.isoformat()})
-    attempt_finished.send(attempt, now=now)
-
-
-def sweep(*, now: datetime, grace_s: int = DEFAULT_GRACE_S) -> int:
-    """Finalise every attempt whose deadline + grace has passed (for cron)."""
-    cutoff = now - timedelta(seconds=grace_s)
-    overdue = db.session.scalars(select(Attempt).where(
-        Attempt.state == "in_progress", Attempt.deadline_at.is_not(None),
-        Attempt.deadline_at < cutoff)).all()
-    return sum(finalize_if_overdue(a, now=now, grace_s=grace_s) for a in overdue)
-
-
-def visibility(attempt: Attempt, *, now: datetime) -> rules.ReviewVisibility:
-    quiz = attempt.quiz
-    if quiz.mode == "practice":
-        return rules.review_visibility("full", "immediately", None, now, attempt.finished)
-    _open, close_at = window(quiz, get_override(quiz, attempt.staff_id))
-    return rules.review_visibility(quiz.review_what, quiz.review_when, close_at, now,
-                                   attempt.finished)
-
-
-# -- the mistakes notebook ----------------------------------------------------------------------
-
-def collect_exam_mistakes(attempt: Attempt, *, now: datetime) -> None:
-    """An exam's wrong answers enter the notebook only once its review policy lets the person
-    see the answers, so the notebook never leaks an exam."""
-    if attempt.mistakes_collected or not attempt.finished:
-        return
-    if not visibility(attempt, now=now).answers:
-        return
-    _note_answers(attempt.staff_id, attempt.items, practice=False, now=now)
-    attempt.mistakes_collected = True
-    db.session.flush()
-
-
-def _note_answer(staff_id: int, item: AttemptItem, *, practice: bool, now: datetime) -> None:
-    _note_answers(staff_id, [item], practice=practice, now=now)
-
-
-def _note_answers(staff_id: int, items: list[AttemptItem], *, practice: bool,
-                  now: datetime) -> None:
-    """Enter wrong answers in the notebook; count right practice answers towards leaving it.
-    The person's entries for these questions are read in one query and written in one flush."""
-    if not items:
-        return
-    lineages = {item.lineage_id for item in items}
-    entries = {e.lineage_id: e for e in db.session.scalars(select(MistakeEntry).where(
-        MistakeEntry.staff_id == staff_id, MistakeEntry.lineage_id.in_(lineages)))}
-    for item in items:
-        full = item.mark is not None and item.mark >= item.max_mark
-        entry = entries.get(item.lineage_id)
-        if not full:
-            if entry is None:
-                entries[item.lineage_id] = entry = MistakeEntry(
-                    staff_id=staff_id, lineage_id=item.lineage_id, added_at=now,
-                    last_wrong_at=now, streak=0, times_wrong=1)
-                db.session.add(entry)
-            else:
-                entry.cleared_at, entry.streak, entry.last_wrong_at = None, 0, now
-                entry.times_wrong += 1
-        elif practice and entry is not None and entry.cleared_at is None:
-            entry.streak += 1
-            if entry.streak >= 2:
-                entry.cleared_at = now
-    db.session.flush()
-
-
-def notebook(person: StaffMember) -> list[tuple[MistakeEntry, Question]]:
-    rows = db.session.execute(
-        select(MistakeEntry, Question)
-        .join(Question, and_(Question.lineage_id == MistakeEntry.lineage_id,
-                             Question.is_current.is_(True)))
-        .where(MistakeEntry.staff_id == person.id, MistakeEntry.cleared_at.is_(None))
-        .order_by(MistakeEntry.last_wrong_at.desc())).all()
-    return [(entry, question) for entry, question in rows]
-
-
-def start_mistakes_practice(person: StaffMember, *, now: datetime,
-                            limit: int = 20) -> Attempt:
-    """A practice quiz built from the person's notebook (练习错题)."""
-    entries = [(e, q) for e, q in notebook(person) if not q.retired][:limit]
-    if not entries:
-        raise DomainError("Your mistakes notebook is empty.")
-    quiz = db.session.scalar(select(Quiz).where(Quiz.personal_for_id == person.id))
-    settings = QuizSettings(title="练习错题", mode="practice", attempts_allowed=None,
-                            shuffle_questions=True, shuffle_choices=True, review_what="full")
-    existing = in_progress(person.id, quiz.id) if quiz else None
-    if existing is not None:
-        submit_attempt(person, existing, now=now)
-    quiz = save_quiz(None, quiz, settings, fixed=[(e.lineage_id, Decimal(1)) for e, _ in entries],
-                     now=now, personal_for=person)
-    return start_attempt(person, quiz, now=now)
