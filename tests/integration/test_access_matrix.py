@@ -109,6 +109,18 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/staff/import", "GET"): STAFF_ADMIN,
     ("/staff/import", "POST"): STAFF_ADMIN,
     ("/staff/import/template.csv", "GET"): STAFF_ADMIN,
+    ("/staff/departments", "GET"): STAFF_ADMIN,
+    ("/staff/departments", "POST"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/edit", "GET"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/edit", "POST"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/active", "POST"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/delete", "POST"): STAFF_ADMIN,
+    ("/staff/positions", "GET"): STAFF_ADMIN,
+    ("/staff/positions", "POST"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/edit", "GET"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/edit", "POST"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/active", "POST"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/delete", "POST"): STAFF_ADMIN,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
@@ -143,6 +155,9 @@ def test_every_view_declares_its_access(app):
 
 
 def _fill(rule: str, ids: dict[str, object]) -> str:
+    # {entry}: the learners' department or position (in use, so a delete is refused).
+    rule = rule.replace("<int:entry_id>", str(ids["position" if "/positions/" in rule
+                                                   else "department"]))
     for name, value in ids.items():
         rule = rule.replace(f"<int:{name}_id>", str(value))
     return rule.replace("<token>", "no-such-token")
@@ -188,7 +203,8 @@ def objects(users, db_session):
     start_login(target, remember=False, lifetime=timedelta(hours=1), address="10.0.0.9",
                 user_agent="test", now=utcnow())
     db_session.commit()
-    return {"login": target.login_id, "staff": target.id, "event": target.events[0].id, "bank": bank.id,
+    return {"department": target.department_id, "position": target.position_id,
+            "login": target.login_id, "staff": target.id, "event": target.events[0].id, "bank": bank.id,
             "question": question.id, "quiz": quiz.id, "attempt": attempt.id,
             "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id}
 
