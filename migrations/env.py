@@ -92,14 +92,36 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a SQLite table (create, copy, drop, rename). With foreign keys
+            # on, dropping the old table deletes its rows first, and ON DELETE CASCADE took every
+            # row pointing at them: a staff member's roles, events and logins. The pragma works
+            # only outside a transaction (none has begun yet); each migration's references are
+            # checked before it commits instead.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            conf_args = dict(conf_args, on_version_apply=_check_sqlite_references)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                # Not handed back to the pool with foreign keys off: the next connection is a
+                # new one, set up as every connection is.
+                connection.invalidate()
+
+
+def _check_sqlite_references(ctx, step, **_kw):
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"{step.up_revision_id} would leave rows pointing at nothing "
+                           f"(table, row, referred table, key): {broken[:10]}")
 
 
 if context.is_offline_mode():

@@ -183,11 +183,14 @@ def make_staff(db_session, today):
     counter = iter(range(1, 100000))
 
     def factory(*roles: str, employee_no: str | None = None, hired_days_ago: int = 400,
-                department: str = "客服一部", name: str | None = None, password: str = PASSWORD):
+                department: str = "客服一部", position: str = "坐席", name: str | None = None,
+                password: str = PASSWORD):
+        # Department and position by name: created in HR's lists when missing (the system,
+        # actor None, may; HR may not).
         number = next(counter)
         staff, _ = create_staff(
             None, employee_no=employee_no or f"T{number:05d}", name=name or f"测试{number}",
-            department=department, position="坐席",
+            department=department, position=position,
             hire_date=today - timedelta(days=hired_days_ago), roles=roles or ("learner",),
             now=utcnow(), password=password)
         db_session.commit()

@@ -146,6 +146,18 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/training/leave/<int:request_id>/decide", "POST"): OTHERS_CLASS,
     ("/kiosk/<token>", "GET"): NOT_FOUND,
     ("/kiosk/<token>/code", "GET"): NOT_FOUND,
+    ("/staff/departments", "GET"): STAFF_ADMIN,
+    ("/staff/departments", "POST"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/edit", "GET"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/edit", "POST"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/active", "POST"): STAFF_ADMIN,
+    ("/staff/departments/<int:entry_id>/delete", "POST"): STAFF_ADMIN,
+    ("/staff/positions", "GET"): STAFF_ADMIN,
+    ("/staff/positions", "POST"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/edit", "GET"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/edit", "POST"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/active", "POST"): STAFF_ADMIN,
+    ("/staff/positions/<int:entry_id>/delete", "POST"): STAFF_ADMIN,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
@@ -180,6 +192,9 @@ def test_every_view_declares_its_access(app):
 
 
 def _fill(rule: str, ids: dict[str, object]) -> str:
+    # {entry}: the learners' department or position (in use, so a delete is refused).
+    rule = rule.replace("<int:entry_id>", str(ids["position" if "/positions/" in rule
+                                                   else "department"]))
     for name, value in ids.items():
         rule = rule.replace(f"<int:{name}_id>", str(value))
     return rule.replace("<token>", "no-such-token").replace("<code>", "000000").replace(
@@ -243,7 +258,8 @@ def objects(users, make_staff, db_session):
 
     item = db_session.scalar(select(TodoItem).where(TodoItem.staff_id == target.id))
     db_session.commit()
-    return {"login": target.login_id, "class": cls.id, "session": session.id,
+    return {"department": target.department_id, "position": target.position_id,
+            "login": target.login_id, "class": cls.id, "session": session.id,
             "request": leave.id, "item": item.id, "step": 1,
             "staff": target.id, "event": target.events[0].id, "bank": bank.id,
             "question": question.id, "quiz": quiz.id, "attempt": attempt.id,

@@ -54,10 +54,10 @@ def test_the_key_is_unique_on_the_database_itself(db_session, make_staff):
     with pytest.raises(IntegrityError):
         with db_session.begin_nested():
             db_session.execute(text(
-                "INSERT INTO staff_members (employee_no, employee_no_key, name, department, "
-                "position, locale, timezone, password_hash, must_change_password, "
+                "INSERT INTO staff_members (employee_no, employee_no_key, name, "
+                "locale, timezone, password_hash, must_change_password, "
                 "login_enabled, status, created_at, updated_at) VALUES ('äSEC1', 'äsec1', "
-                "'x', '', '', 'zh_CN', 'Asia/Shanghai', 'x', false, true, 'active', "
+                "'x', 'zh_CN', 'Asia/Shanghai', 'x', false, true, 'active', "
                 "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
 
 

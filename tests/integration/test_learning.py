@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from tests.integration.quiz_fixtures import key_of
 from trainer.accounts.demo import DEMO_PASSWORD
-from trainer.accounts.models import StaffMember
+from trainer.accounts.models import Position, StaffMember
+from trainer.accounts.services import create_list_entry
 from trainer.banks.services import sync_banks
 from trainer.core.models import AuditEvent
 from trainer.core.settings import set_setting
@@ -103,8 +104,8 @@ def test_a_lesson_with_an_image_from_another_site_is_refused(db_session, tmp_pat
 def test_a_hire_recorded_by_hr_gets_onboarding(content, client, users, db_session, today):
     client.login(users["hr"].employee_no)
     response = client.post("/staff/new", {
-        "employee_no": "N1001", "name": "新人", "department": "客服一部",
-        "hire_date": today.isoformat(), "roles": ["learner"], "locale": "zh_CN",
+        "employee_no": "N1001", "name": "新人",
+        "department": users["learner"].department_id, "hire_date": today.isoformat(), "roles": ["learner"], "locale": "zh_CN",
         "timezone": "Asia/Shanghai"})
     assert response.status_code == 200
     person = db_session.scalar(select(StaffMember).where(StaffMember.employee_no == "N1001"))
@@ -128,7 +129,9 @@ def test_return_from_a_long_leave_gets_reentry(content, client, users, db_sessio
     reentry = enrolments_of(db_session, learner.id)["reentry"]
     assert reentry.due_on == today + timedelta(days=28)   # seed 004: at least four weeks
     assert reentry.away_from == today - timedelta(days=45)
-    client.post(f"/staff/{learner.id}/events", {"kind": "nomination", "position": "质检员",
+    inspector = create_list_entry(None, Position, name="质检员", now=utcnow())
+    db_session.commit()
+    client.post(f"/staff/{learner.id}/events", {"kind": "nomination", "position": inspector.id,
                                                 "occurred_on": today.isoformat()})
     assert enrolments_of(db_session, learner.id)["promotion"].target_position == "质检员"
 

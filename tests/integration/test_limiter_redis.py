@@ -36,8 +36,7 @@ def _add_staff(app, count: int) -> None:
     with app.app_context(), write_intent():
         db.session.execute(insert(StaffMember), [
             {"employee_no": f"R{i:04d}", "employee_no_key": f"r{i:04d}", "name": f"同事{i}",
-             "department": "客服一部",
-             "position": "坐席", "hire_date": date(2024, 1, 1), "locale": "zh_CN",
+             "hire_date": date(2024, 1, 1), "locale": "zh_CN",
              "timezone": "Asia/Shanghai", "password_hash": shared,
              "must_change_password": False, "login_enabled": True, "status": "active",
              "created_at": now, "updated_at": now} for i in range(count)])

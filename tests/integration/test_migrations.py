@@ -49,3 +49,36 @@ def test_upgrade_from_empty_on_postgresql(tmp_path):
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS migration_check CASCADE")
         engine.dispose()
+
+
+def test_a_sqlite_table_rebuild_keeps_the_rows_that_point_at_it(tmp_path):
+    """Batch mode rebuilds a SQLite table by copying it and dropping the old one. With foreign
+    keys on, the drop deleted the old rows first and ON DELETE CASCADE took the rows pointing at
+    them: upgrading past the employee-number key emptied everyone's roles and history."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": url,
+                      "SECRET_KEY": "k" * 32})
+    with app.app_context():
+        upgrade(revision="a36195a9ef4c")  # the last revision before staff_members is rebuilt
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO staff_members (id, employee_no, name, department, position, "
+                "locale, timezone, password_hash, must_change_password, login_enabled, status, "
+                "created_at, updated_at) VALUES (1, 'K1', '旧同事', '', '', 'zh_CN', "
+                "'Asia/Shanghai', 'x', false, true, 'active', CURRENT_TIMESTAMP, "
+                "CURRENT_TIMESTAMP)"))
+            conn.execute(text("INSERT INTO staff_roles (staff_id, role) VALUES (1, 'learner')"))
+            conn.execute(text(
+                "INSERT INTO staff_events (staff_id, kind, occurred_on, position, note, "
+                "recorded_at) VALUES (1, 'hire', '2024-01-01', '', '', CURRENT_TIMESTAMP)"))
+        upgrade(revision="d54002a6a087")
+        with db.engine.connect() as conn:
+            kept = [conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                    for table in ("staff_members", "staff_roles", "staff_events")]
+            # Foreign keys were switched off on the upgrade's own connection only.
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        db.engine.dispose()
+    assert kept == [1, 1, 1]

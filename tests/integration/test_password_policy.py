@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import re
 
-from trainer.accounts.models import StaffMember
+from trainer.accounts.models import Department, StaffMember
 from trainer.accounts.rules import password_problems
+from trainer.accounts.services import create_list_entry
+from trainer.core.timeutil import utcnow
 
 from tests.conftest import PASSWORD
 
@@ -16,7 +18,7 @@ def _alert(page: str) -> str:
 
 
 def _details(staff: StaffMember) -> dict[str, str]:
-    return {"name": staff.name, "employee_no": staff.employee_no, "department": staff.department}
+    return {"name": staff.name, "employee_no": staff.employee_no, "department": staff.department_name}
 
 
 def test_a_weak_new_password_is_refused_saying_why_and_what_would_do(client, make_staff,
@@ -57,8 +59,10 @@ def test_one_time_passwords_the_site_generates_meet_the_rule(client, users, db_s
         page = client.post(f"/staff/{learner.id}/reset-password").get_data(as_text=True)
         otp = re.search(r"data-otp>(\w+)<", page).group(1)
         assert password_problems(otp, **_details(learner)) == []
+    second = create_list_entry(None, Department, name="客服二部", now=utcnow())
+    db_session.commit()
     response = client.post("/staff/new", {
-        "employee_no": "K9002", "name": "王小明", "department": "客服二部", "position": "坐席",
+        "employee_no": "K9002", "name": "王小明", "department": second.id, "position": 0,
         "hire_date": today.isoformat(), "roles": ["learner"], "locale": "zh_CN",
         "timezone": "Asia/Shanghai"})
     otp = re.search(r"data-otp>(\w+)<", response.get_data(as_text=True)).group(1)

@@ -8,25 +8,32 @@ from datetime import timedelta
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from trainer.accounts.models import StaffEvent, StaffMember
+from trainer.accounts.models import Department, Position, StaffEvent, StaffMember
+from trainer.accounts.services import active_entry_named, create_list_entry
 from trainer.accounts.signals import staff_event_recorded
 from trainer.core.models import AuditEvent
+from trainer.core.timeutil import utcnow
 
 
 def count_staff(db_session) -> int:
     return db_session.scalar(select(func.count()).select_from(StaffMember))
 
 
+def entry_id(model, name: str) -> int:
+    return active_entry_named(model, name).id
+
+
 def test_hr_creates_a_person_who_gets_a_one_time_password(client, users, db_session, today):
     client.login(users["hr"].employee_no)
     response = client.post("/staff/new", {
-        "employee_no": "K9001", "name": "新员工", "department": "客服一部", "position": "坐席",
-        "hire_date": today.isoformat(), "roles": ["learner"], "locale": "zh_CN",
+        "employee_no": "K9001", "name": "新员工", "department": entry_id(Department, "客服一部"),
+        "position": entry_id(Position, "坐席"), "hire_date": today.isoformat(), "roles": ["learner"], "locale": "zh_CN",
         "timezone": "Asia/Shanghai"})
     assert response.status_code == 200
     otp = re.search(r"data-otp>(\w+)<", response.get_data(as_text=True)).group(1)
     person = db_session.scalar(select(StaffMember).where(StaffMember.employee_no == "K9001"))
     assert person.must_change_password and person.role_names == {"learner"}
+    assert (person.department_name, person.position_name) == ("客服一部", "坐席")
     assert [e.kind for e in person.events] == ["hire"]
     assert otp not in person.password_hash
     # The password is shown once: the staff page does not show it again.
@@ -45,17 +52,21 @@ def test_hr_cannot_grant_hr_or_admin(client, users, db_session, today):
 
 
 def test_admin_grants_hr(client, users, db_session, today):
+    hr_department = create_list_entry(None, Department, name="人力资源部", now=utcnow())
+    clerk = create_list_entry(None, Position, name="专员", now=utcnow())
+    db_session.commit()
     client.login(users["admin"].employee_no)
     learner = users["learner"]
     response = client.post(f"/staff/{learner.id}/edit", {
-        "name": learner.name, "department": "人力资源部", "position": "专员",
+        "name": learner.name, "department": hr_department.id, "position": clerk.id,
         "hire_date": learner.hire_date.isoformat(), "roles": ["learner", "hr"],
         "locale": "zh_CN", "timezone": "Asia/Shanghai"})
     assert response.status_code == 302
     db_session.expire_all()
     assert db_session.get(StaffMember, learner.id).role_names == {"learner", "hr"}
     audit = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "staff.updated")).all()
-    assert audit and "roles" in audit[-1].details
+    assert audit and audit[-1].details["roles"] == [["learner"], ["hr", "learner"]]
+    assert audit[-1].details["department"] == ["客服一部", "人力资源部"]
 
 
 def test_hr_cannot_reset_an_admins_password(client, users):
@@ -146,6 +157,8 @@ def _xlsx(rows) -> bytes:
 
 
 def test_import_good_xlsx_creates_everyone(client, users, db_session):
+    create_list_entry(None, Department, name="客服二部", now=utcnow())
+    db_session.commit()
     client.login(users["hr"].employee_no)
     data = _xlsx([["工号", "姓名", "部门", "岗位", "入职日期", "角色"],
                   ["K5001", "甲", "客服二部", "坐席", "2025-01-02", "学员"],
@@ -158,9 +171,12 @@ def test_import_good_xlsx_creates_everyone(client, users, db_session):
     created = db_session.scalars(select(StaffMember).where(
         StaffMember.employee_no.in_(["K5001", "K5002"]))).all()
     assert len(created) == 2 and all(p.must_change_password for p in created)
+    assert {(p.department_name, p.position_name) for p in created} == {("客服二部", "坐席")}
 
 
 def test_import_with_one_bad_row_saves_nobody(client, users, db_session):
+    create_list_entry(None, Department, name="客服二部", now=utcnow())
+    db_session.commit()
     client.login(users["hr"].employee_no)
     before = count_staff(db_session)
     csv = ("工号,姓名,部门,岗位,入职日期,角色\n"

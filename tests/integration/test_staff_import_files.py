@@ -43,9 +43,9 @@ def test_a_decompression_bomb_is_refused_clearly(client, users, db_session):
 
 
 HEADER = ["工号", "姓名", "部门", "岗位", "入职日期", "角色"]
-GOOD_ROWS = [["K7001", "甲", "客服二部", "坐席", "2025-01-02", "学员"],
-             ["K7002", "乙", "客服二部", "坐席", "2025-01-03", "学员"],
-             ["K7003", "丙", "客服二部", "坐席", "2025-01-04", "学员"]]
+GOOD_ROWS = [["K7001", "甲", "客服一部", "坐席", "2025-01-02", "学员"],
+             ["K7002", "乙", "客服一部", "坐席", "2025-01-03", "学员"],
+             ["K7003", "丙", "客服一部", "坐席", "2025-01-04", "学员"]]
 
 
 def _xlsx(rows: list[list[object]]) -> bytes:
@@ -119,7 +119,7 @@ BAD_FILES = {
     "UTF-16 CSV without a byte-order mark": (
         lambda: _csv([HEADER, *GOOD_ROWS], "utf-16-le"), "staff.csv", ("—", "—"), "UTF-8"),
     "Big5 CSV": (lambda: _csv([["工號", "姓名", "部門", "崗位", "入職日期", "角色"],
-                               ["K7001", "張三", "客服二部", "坐席", "2025-01-02", "學員"]],
+                               ["K7001", "張三", "客服一部", "坐席", "2025-01-02", "學員"]],
                               "big5"), "staff.csv", ("1", "工号"), "工号"),
     "header without the hire date": (
         lambda: _csv([HEADER[:4], *(r[:4] for r in GOOD_ROWS)], "utf-8"), "staff.csv",

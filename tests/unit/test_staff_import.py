@@ -92,4 +92,13 @@ def test_xlsx_with_real_date_cells(tmp_path):
 
 
 def test_template_parses_cleanly():
-    assert parse_staff_table(read_table(template_csv(), "t.csv"), TODAY).ok
+    for departments, positions in ((["客服一部"], ["坐席", "质检员"]), ([], [])):
+        parsed = parse_staff_table(read_table(template_csv(departments, positions), "t.csv"),
+                                   TODAY)
+        assert parsed.ok
+    # The examples name the centre's own entries, which the import accepts.
+    assert {(r.department, r.position) for r in parsed.rows} == {("", "")}
+    rows = parse_staff_table(read_table(template_csv(["客服一部"], ["坐席", "质检员"]), "t.csv"),
+                             TODAY).rows
+    assert [(r.department, r.position) for r in rows] == [("客服一部", "坐席"),
+                                                          ("客服一部", "质检员")]

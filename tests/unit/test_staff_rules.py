@@ -8,6 +8,7 @@ from trainer.accounts.rules import (
     check_sequence,
     derive_status,
     last_leave_days,
+    split_employee_nos,
 )
 from trainer.core.errors import DomainError
 
@@ -51,3 +52,9 @@ def test_leave_length_is_return_minus_start():
     events = [ev("hire", 1, 1), ev("leave_start", 2, 2), ev("leave_return", 31, 3)]
     assert last_leave_days(events) == 29
     assert last_leave_days(events[:2]) is None
+
+
+def test_pasted_employee_numbers_are_split_as_people_paste_them():
+    assert split_employee_nos("K1 K2,K3，K4、K5;K6；K7\nK8\tK9\u3000K10") == [
+        f"K{i}" for i in range(1, 11)]
+    assert split_employee_nos("") == split_employee_nos(None) == split_employee_nos(" ,， ") == []

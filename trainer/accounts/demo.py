@@ -1,11 +1,18 @@
-"""Demo staff for trying the site: one account per role and a small department of agents."""
+"""Demo staff for trying the site: the centre's departments and positions, one account per
+role and a small department of agents."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from trainer.accounts.models import StaffMember
-from trainer.accounts.services import create_staff, get_staff_by_employee_no, record_staff_event
+from trainer.accounts.models import Department, Position, StaffMember
+from trainer.accounts.services import (
+    active_entry_named,
+    create_list_entry,
+    create_staff,
+    get_staff_by_employee_no,
+    record_staff_event,
+)
 
 DEMO_PASSWORD = "demo-trainer-2026"
 
@@ -20,6 +27,12 @@ class DemoPerson:
     roles: tuple[str, ...]
     story: str  # what the demo shows with this person
 
+
+# (name, code), in the order the lists show them.
+DEMO_DEPARTMENTS = (("客服一部", "CS1"), ("客服二部", "CS2"), ("培训部", "TRN"),
+                    ("人力资源部", "HR"), ("信息部", "IT"))
+DEMO_POSITIONS = (("坐席", "AGT"), ("柜台服务员", "CTR"), ("班组长", "TL"), ("质检员", "QA"),
+                  ("培训师", "TRN"), ("人事专员", "HRS"), ("系统管理员", "SYS"))
 
 DEMO_STAFF = (
     DemoPerson("A0001", "周敏", "信息部", "系统管理员", 2000, ("admin", "learner"), "admin"),
@@ -37,7 +50,12 @@ DEMO_STAFF = (
 
 
 def create_demo_staff(*, now: datetime, today: date) -> list[DemoPerson]:
-    """Create the demo people who do not exist yet (idempotent); return those created."""
+    """Create the demo departments, positions and people that do not exist yet (idempotent);
+    return the people created."""
+    for model, entries in ((Department, DEMO_DEPARTMENTS), (Position, DEMO_POSITIONS)):
+        for order, (name, code) in enumerate(entries, start=1):
+            if active_entry_named(model, name) is None:
+                create_list_entry(None, model, name=name, code=code, sort_order=order, now=now)
     created = []
     for person in DEMO_STAFF:
         if get_staff_by_employee_no(person.employee_no) is not None:

@@ -7,14 +7,17 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    IntegerField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from trainer.core.params import DB_INT_MAX, db_int
 
 ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", _l("Trainer")), ("hr", _l("HR")),
                 ("admin", _l("Administrator"))]
@@ -23,6 +26,19 @@ EVENT_CHOICES = [("leave_start", _l("Leave starts")), ("leave_return", _l("Retur
                  ("nomination", _l("Nomination for a position")),
                  ("position_change", _l("Position change")), ("leaving", _l("Leaving")),
                  ("hire", _l("Hire (re-hire)"))]
+
+
+def entry_id(value: object) -> int:
+    """A department or position select's value: an entry's id, 0 for none."""
+    return 0 if value in (None, "") else db_int(value)
+
+
+class EntryField(SelectField):
+    """One entry of a list HR keeps (choices set by the view: the active entries, and the one
+    the record holds). Anything else posted is refused as an invalid choice."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=entry_id, default=0, **kwargs)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -45,8 +61,8 @@ class ChangePasswordForm(FlaskForm):
 class StaffForm(FlaskForm):
     employee_no = StringField(_l("Employee number"), validators=[DataRequired(), Length(max=32)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80)])
-    department = StringField(_l("Department"), validators=[Optional(), Length(max=80)])
-    position = StringField(_l("Position"), validators=[Optional(), Length(max=80)])
+    department = EntryField(_l("Department"))
+    position = EntryField(_l("Position"))
     hire_date = DateField(_l("Hire date"), validators=[DataRequired()])
     roles = MultiCheckboxField(_l("Roles"), choices=ROLE_CHOICES, default=["learner"])
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES, default="zh_CN")
@@ -57,9 +73,18 @@ class StaffForm(FlaskForm):
 class StaffEventForm(FlaskForm):
     kind = SelectField(_l("Event"), choices=EVENT_CHOICES)
     occurred_on = DateField(_l("Date"), validators=[DataRequired()])
-    position = StringField(_l("Position (for a nomination or position change)"),
-                           validators=[Optional(), Length(max=80)])
+    position = EntryField(_l("Position (for a nomination or position change)"))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
+
+
+class ListEntryForm(FlaskForm):
+    """A department or a position."""
+
+    name = StringField(_l("Department or position name"),
+                       validators=[DataRequired(), Length(max=80)])
+    code = StringField(_l("Code (optional)"), validators=[Optional(), Length(max=32)])
+    sort_order = IntegerField(_l("Order in the list"), validators=[
+        Optional(), NumberRange(-DB_INT_MAX, DB_INT_MAX)])
 
 
 class VoidEventForm(FlaskForm):

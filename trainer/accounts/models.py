@@ -1,4 +1,5 @@
-"""Staff members, their roles and their working-life history."""
+"""Staff members, their roles, their working-life history, and the lists of departments and
+positions HR keeps."""
 from __future__ import annotations
 
 import hashlib
@@ -6,13 +7,51 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.core.db import db
 
 STATUSES = ("active", "on_leave", "left")
 EVENT_KINDS = ("hire", "leave_start", "leave_return", "nomination", "position_change", "leaving", "void")
+
+
+class _ListEntry:
+    """An entry of a list HR keeps (a department, a position). Staff records point at it, so a
+    rename shows everywhere at once; an entry in use is deactivated, never deleted, and stays on
+    the records that hold it. Names are unique among the active entries only, so a retired name
+    can be used again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    code: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+
+def _unique_among_active(table: str) -> tuple[Index, Index]:
+    return (Index(f"uq_{table}_active_name", "name", unique=True,
+                  sqlite_where=text("active"), postgresql_where=text("active")),
+            Index(f"uq_{table}_active_code", "code", unique=True,
+                  sqlite_where=text("active"), postgresql_where=text("active")))
+
+
+class Department(_ListEntry, db.Model):
+    __tablename__ = "departments"
+    __table_args__ = _unique_among_active("departments")
+
+
+class Position(_ListEntry, db.Model):
+    """A post (坐席, 班组长, 质检员 …). Posts will name their courses, internship length, due days
+    and final assessment; those columns belong here when they come."""
+
+    __tablename__ = "positions"
+    __table_args__ = _unique_among_active("positions")
 
 
 class StaffMember(UserMixin, db.Model):
@@ -24,8 +63,9 @@ class StaffMember(UserMixin, db.Model):
     # and äsec1 cannot both exist on any database, and sign-in looks people up by it.
     employee_no_key: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(80))
-    department: Mapped[str] = mapped_column(String(80), default="", index=True)
-    position: Mapped[str] = mapped_column(String(80), default="")
+    # Some people have neither (an administrator, an external trainer).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"), index=True)
     hire_date: Mapped[date | None]
     locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
@@ -40,6 +80,10 @@ class StaffMember(UserMixin, db.Model):
     roles: Mapped[list[StaffRole]] = relationship(
         back_populates="staff", cascade="all, delete-orphan", lazy="selectin"
     )
+    # Loaded when read (a many-to-one: once per entry and session), not joined into the
+    # statement every signed-in request runs to load the person.
+    department: Mapped[Department | None] = relationship()
+    position: Mapped[Position | None] = relationship()
     events: Mapped[list[StaffEvent]] = relationship(
         back_populates="staff",
         foreign_keys="StaffEvent.staff_id",
@@ -50,6 +94,14 @@ class StaffMember(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES}", name="status_valid"),
     )
+
+    @property
+    def department_name(self) -> str:
+        return self.department.name if self.department is not None else ""
+
+    @property
+    def position_name(self) -> str:
+        return self.position.name if self.position is not None else ""
 
     @property
     def role_names(self) -> set[str]:
@@ -102,6 +154,9 @@ class StaffEvent(db.Model):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     occurred_on: Mapped[date]
+    # A nomination or position change names a Position; its name as it was then is kept
+    # beside it, since the event is never rewritten and a later rename must not change it.
+    position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     position: Mapped[str] = mapped_column(String(80), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     voids_event_id: Mapped[int | None] = mapped_column(ForeignKey("staff_events.id"))
@@ -112,6 +167,7 @@ class StaffEvent(db.Model):
 
     staff: Mapped[StaffMember] = relationship(back_populates="events", foreign_keys=[staff_id])
     recorded_by: Mapped[StaffMember | None] = relationship(foreign_keys=[recorded_by_id])
+    position_entry: Mapped[Position | None] = relationship()
 
     # (Not mapped.) What the areas that reacted want the recorder told: "onboarding assigned,
     # due on …" (core.errors.Notice), set by accounts.services.record_staff_event.

@@ -20,18 +20,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
 
 from trainer.accounts import services
 from trainer.accounts.forms import (
     ChangePasswordForm,
     ConfirmForm,
+    ListEntryForm,
     LoginForm,
     StaffEventForm,
     StaffForm,
     StaffImportForm,
     VoidEventForm,
 )
-from trainer.accounts.models import StaffEvent, StaffMember
+from trainer.accounts.models import Department, Position, StaffEvent, StaffMember
 from trainer.accounts.staff_import import template_csv
 from trainer.accounts.rules import describe_browser
 from trainer.accounts.throttle import throttle_of
@@ -302,35 +304,54 @@ def change_password():
 @roles_required("hr", "admin")
 def staff_list():
     q = request.args.get("q", "").strip()
-    department = request.args.get("department", "").strip()
+    department = request.args.get("department", 0, type=db_int)
+    position = request.args.get("position", 0, type=db_int)
     status = request.args.get("status", "")
     page = max(request.args.get("page", 1, type=db_int), 1)
-    query = select(StaffMember)
+    query = select(StaffMember).options(joinedload(StaffMember.department),
+                                        joinedload(StaffMember.position))
     if q:
         like = f"%{q}%"
         query = query.where(or_(StaffMember.employee_no.ilike(like), StaffMember.name.ilike(like)))
     if department:
-        query = query.where(StaffMember.department == department)
+        query = query.where(StaffMember.department_id == department)
+    if position:
+        query = query.where(StaffMember.position_id == position)
     if status in ("active", "on_leave", "left"):
         query = query.where(StaffMember.status == status)
     pagination = db.paginate(query.order_by(StaffMember.employee_no), page=page,
                              per_page=PAGE_SIZE, error_out=False)
-    departments = db.session.scalars(
-        select(StaffMember.department).where(StaffMember.department != "").distinct()
-        .order_by(StaffMember.department)).all()
     return render_template("accounts/staff_list.html", pagination=pagination, q=q,
-                           department=department, status=status, departments=departments)
+                           department=department, position=position, status=status,
+                           departments=services.list_entries(Department),
+                           positions=services.list_entries(Position))
+
+
+def _offer_entries(form, staff: StaffMember | None) -> None:
+    """The department and position selects: the active entries, and the ones the record holds."""
+    form.department.choices = _entry_options(Department, staff.department if staff else None)
+    form.position.choices = _entry_options(Position, staff.position if staff else None)
+
+
+def _entry_options(model, keep=None) -> list[tuple[int, str]]:
+    return [(0, _("— none —"))] + [(e.id, entry_label(e))
+                                   for e in services.entry_choices(model, keep=keep)]
+
+
+def entry_label(entry) -> str:
+    return entry.name if entry.active else _("%(name)s (no longer in use)", name=entry.name)
 
 
 @bp.route("/staff/new", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_new():
     form = StaffForm()
+    _offer_entries(form, None)
     if form.validate_on_submit():
         try:
             staff, otp = services.create_staff(
                 current_user, employee_no=form.employee_no.data, name=form.name.data,
-                department=form.department.data or "", position=form.position.data or "",
+                department=form.department.data, position=form.position.data,
                 hire_date=form.hire_date.data, roles=form.roles.data or ["learner"],
                 locale=form.locale.data, timezone=form.timezone.data, now=utcnow())
         except DomainError as exc:
@@ -354,6 +375,7 @@ def _get_staff(staff_id: int) -> StaffMember:
 def staff_detail(staff_id: int):
     staff = _get_staff(staff_id)
     event_form = StaffEventForm()
+    event_form.position.choices = _entry_options(Position)
     voided = {e.voids_event_id for e in staff.events if e.kind == "void"}
     logins = services.logins_of(staff.id, now=utcnow())[0]
     return render_template("accounts/staff_detail.html", staff=staff, event_form=event_form,
@@ -366,14 +388,17 @@ def staff_detail(staff_id: int):
 def staff_edit(staff_id: int):
     staff = _get_staff(staff_id)
     form = StaffForm(obj=staff)
+    _offer_entries(form, staff)
     if request.method == "GET":
         form.roles.data = sorted(staff.role_names)
+        form.department.data, form.position.data = staff.department_id or 0, \
+            staff.position_id or 0
     form.employee_no.data = staff.employee_no
     if form.validate_on_submit():
         try:
             services.update_staff(
-                current_user, staff, name=form.name.data, department=form.department.data or "",
-                position=form.position.data or "", hire_date=form.hire_date.data,
+                current_user, staff, name=form.name.data, department=form.department.data,
+                position=form.position.data, hire_date=form.hire_date.data,
                 roles=form.roles.data, locale=form.locale.data, timezone=form.timezone.data,
                 now=utcnow())
         except DomainError as exc:
@@ -416,6 +441,7 @@ def staff_set_active(staff_id: int):
 def staff_record_event(staff_id: int):
     staff = _get_staff(staff_id)
     form = StaffEventForm()
+    form.position.choices = _entry_options(Position)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
@@ -424,7 +450,7 @@ def staff_record_event(staff_id: int):
     try:
         event = services.record_staff_event(
             current_user, staff, kind=form.kind.data, occurred_on=form.occurred_on.data,
-            note=form.note.data or "", position=form.position.data or "", now=utcnow(),
+            note=form.note.data or "", position=form.position.data, now=utcnow(),
             today=today_local())
     except DomainError as exc:
         db.session.rollback()
@@ -478,8 +504,142 @@ def staff_import():
 @bp.route("/staff/import/template.csv")
 @roles_required("hr", "admin")
 def staff_import_template():
-    return Response(template_csv(), mimetype="text/csv",
+    names = [[e.name for e in services.list_entries(model, active_only=True)]
+             for model in (Department, Position)]
+    return Response(template_csv(*names), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=staff-template.csv"})
+
+
+# The lists HR keeps. One set of views serves both; each URL names its list.
+
+LISTS = {"departments": Department, "positions": Position}
+LIST_TEXT = {
+    "departments": {"title": _l("Departments"), "name": _l("Department name"),
+                    "add": _l("Add a department"),
+                    "edit": _l("Edit the department %(name)s"),
+                    "help": _l("The departments staff members belong to. A department someone "
+                               "belongs to cannot be deleted: deactivate it, and it is no longer "
+                               "offered for new staff but stays on their records.")},
+    "positions": {"title": _l("Positions"), "name": _l("Position name"),
+                  "add": _l("Add a position"),
+                  "edit": _l("Edit the position %(name)s"),
+                  "help": _l("The posts staff members hold, and that nominations and position "
+                             "changes name. A position in use cannot be deleted: deactivate it, "
+                             "and it is no longer offered but stays on the records that hold "
+                             "it.")},
+}
+
+
+def _list_entry(kind: str, entry_id: int):
+    return db.get_or_404(LISTS[kind], entry_id)
+
+
+def _entry_form(kind: str, entry=None) -> ListEntryForm:
+    form = ListEntryForm(obj=entry)
+    form.name.label.text = LIST_TEXT[kind]["name"]
+    return form
+
+
+@bp.route("/staff/departments", defaults={"kind": "departments"}, methods=["GET", "POST"])
+@bp.route("/staff/positions", defaults={"kind": "positions"}, methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def list_entries(kind: str):
+    model = LISTS[kind]
+    form = _entry_form(kind)
+    if form.validate_on_submit():
+        try:
+            entry = services.create_list_entry(
+                current_user, model, name=form.name.data, code=form.code.data or "",
+                sort_order=form.sort_order.data, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added.", name=entry.name), "success")
+            return redirect(url_for("accounts.list_entries", kind=kind))
+    elif request.method == "POST":
+        _flash_form_errors(form)
+    return render_template("accounts/list_entries.html", kind=kind, text=LIST_TEXT[kind],
+                           entries=services.list_entries(model), form=form,
+                           people=services.people_per_entry(model),
+                           in_use=services.entries_in_use(model), confirm=ConfirmForm())
+
+
+@bp.route("/staff/departments/<int:entry_id>/edit", defaults={"kind": "departments"},
+          methods=["GET", "POST"])
+@bp.route("/staff/positions/<int:entry_id>/edit", defaults={"kind": "positions"},
+          methods=["GET", "POST"])
+@roles_required("hr", "admin")
+def list_entry_edit(kind: str, entry_id: int):
+    entry = _list_entry(kind, entry_id)
+    form = _entry_form(kind, entry)
+    if form.validate_on_submit():
+        try:
+            services.update_list_entry(
+                current_user, entry, name=form.name.data, code=form.code.data or "",
+                sort_order=form.sort_order.data if form.sort_order.data is not None
+                else entry.sort_order, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts.list_entries", kind=kind))
+    return render_template("accounts/list_entry_form.html", kind=kind, text=LIST_TEXT[kind],
+                           entry=entry, form=form)
+
+
+@bp.route("/staff/departments/<int:entry_id>/active", defaults={"kind": "departments"},
+          methods=["POST"])
+@bp.route("/staff/positions/<int:entry_id>/active", defaults={"kind": "positions"},
+          methods=["POST"])
+@roles_required("hr", "admin")
+def list_entry_active(kind: str, entry_id: int):
+    entry = _list_entry(kind, entry_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    enable = request.form.get("enable") == "1"
+    try:
+        services.set_list_entry_active(current_user, entry, enable, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is in use again.", name=entry.name) if enable else
+              _("%(name)s is deactivated: no longer offered, and kept on the records that hold "
+                "it.", name=entry.name), "success")
+    return redirect(url_for("accounts.list_entries", kind=kind))
+
+
+@bp.route("/staff/departments/<int:entry_id>/delete", defaults={"kind": "departments"},
+          methods=["POST"])
+@bp.route("/staff/positions/<int:entry_id>/delete", defaults={"kind": "positions"},
+          methods=["POST"])
+@roles_required("hr", "admin")
+def list_entry_delete(kind: str, entry_id: int):
+    entry = _list_entry(kind, entry_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = entry.name
+    try:
+        services.delete_list_entry(current_user, entry, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is deleted.", name=name), "success")
+    return redirect(url_for("accounts.list_entries", kind=kind))
+
+
+def _flash_form_errors(form) -> None:
+    for field, errors in form.errors.items():
+        label = getattr(form, field).label.text if hasattr(form, field) else field
+        for error in errors:
+            flash(f"{label}: {error}", "danger")
 
 
 ROLE_LABELS = {"learner": _l("Learner"), "trainer": _l("Trainer"), "hr": _l("HR"),
@@ -500,7 +660,8 @@ def _labels():
             "browser_label": describe_browser,
             "login_end_label": lambda login: LOGIN_END_LABELS.get(login.end_reason or "",
                                                                   _l("Expired")),
-            "event_label": lambda k: EVENT_LABELS.get(k, k)}
+            "event_label": lambda k: EVENT_LABELS.get(k, k),
+            "entry_label": entry_label}
 
 
 def register_nav(app) -> None:

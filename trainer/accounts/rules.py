@@ -293,6 +293,22 @@ def employee_no_key(raw: str) -> str:
     return unicodedata.normalize("NFKC", raw or "").strip().casefold()[:2 * EMPLOYEE_NO_MAX]
 
 
+def split_employee_nos(text: str) -> list[str]:
+    """The employee numbers in a pasted list (spaces, new lines, commas, 、 or semicolons
+    between them, as a spreadsheet column or a chat message gives them)."""
+    return [n for n in re.split(r"[\s,，、;；]+", text or "") if n]
+
+
+# Names in the lists HR keeps (departments, positions): NFKC, trimmed, inner spaces collapsed,
+# so "客服一部 " and "客服一部" and full-width letters name one entry.
+LIST_NAME_MAX = 80
+LIST_CODE_MAX = 32
+
+
+def list_entry_name(raw: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", raw or "")).strip()
+
+
 def _visible(text: str) -> str:
     """Invisible and control characters shown as U+XXXX, so a message can name them."""
     return "".join(f"U+{ord(c):04X}" if unicodedata.category(c)[0] in "CZ" and c != " " else c

@@ -5,11 +5,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from trainer.accounts import rules
-from trainer.accounts.models import Login, StaffEvent, StaffMember, StaffRole, login_key_hash
+from trainer.accounts.models import (
+    Department,
+    Login,
+    Position,
+    StaffEvent,
+    StaffMember,
+    StaffRole,
+    login_key_hash,
+)
 from trainer.accounts.passwords import (
     burn_verification_time,
     hash_password,
@@ -20,7 +28,7 @@ from trainer.accounts.signals import staff_event_recorded
 from trainer.accounts.staff_import import RowError, StaffImport, parse_staff_table, read_table
 from trainer.core.audit import record_event
 from trainer.core.db import db
-from trainer.core.errors import DomainError, Forbidden, NotFound
+from trainer.core.errors import DomainError, Forbidden, N_, NotFound
 from trainer.core.permissions import ROLES
 from trainer.core.textfiles import DecodeError
 from trainer.core.timeutil import is_valid_timezone, utcnow
@@ -70,13 +78,295 @@ def get_staff_by_employee_no(employee_no: str) -> StaffMember | None:
     ).unique().scalar()
 
 
+# The lists HR keeps: departments and positions. Staff records point at an entry; an entry in
+# use is deactivated, never deleted, and stays on the records that hold it.
+
+ListEntry = Department | Position
+ListModel = type[Department] | type[Position]
+# Given to create_staff, update_staff and record_staff_event: an entry, its id (the HR forms) or
+# its name (the staff import, setup, the demo, tests); None or "" for none.
+EntryRef = Department | Position | int | str | None
+
+_KIND = {Department: "department", Position: "position"}
+_UNKNOWN = {Department: N_("There is no department named %(name)s. The departments are: "
+                           "%(known)s."),
+            Position: N_("There is no position named %(name)s. The positions are: "
+                         "%(known)s.")}
+_NO_SUCH = {Department: N_("There is no such department."),
+            Position: N_("There is no such position.")}
+_RETIRED = {Department: N_("The department %(name)s is no longer in use."),
+            Position: N_("The position %(name)s is no longer in use.")}
+_NAME_TAKEN = {Department: N_("There is already a department named %(name)s."),
+               Position: N_("There is already a position named %(name)s.")}
+_CODE_TAKEN = {Department: N_("The code %(code)s is already used by the department %(name)s."),
+               Position: N_("The code %(code)s is already used by the position %(name)s.")}
+_IN_USE = {Department: N_("The department %(name)s is in use (%(people)d people, %(events)d "
+                          "events): deactivate it instead."),
+           Position: N_("The position %(name)s is in use (%(people)d people, %(events)d "
+                        "events): deactivate it instead.")}
+# Enough for a message to show what is there without turning into a page.
+_KNOWN_SHOWN = 30
+
+
+def _check_may_keep_lists(actor: StaffMember | None) -> None:
+    if actor is not None and not (actor.has_role("hr") or actor.has_role("admin")):
+        raise Forbidden("Only HR keeps the lists of departments and positions.")
+
+
+def list_entries(model: ListModel, *, active_only: bool = False) -> list[ListEntry]:
+    """The entries of one list in the order HR gave them (active ones first)."""
+    query = select(model).order_by(model.active.desc(), model.sort_order, model.name)
+    if active_only:
+        query = query.where(model.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def entry_choices(model: ListModel, *, keep: ListEntry | None = None) -> list[ListEntry]:
+    """What a form offers: the active entries, and the one a record already holds even when it
+    has been deactivated since (it stays on that record)."""
+    entries = list_entries(model, active_only=True)
+    if keep is not None and not keep.active:
+        entries.append(keep)
+    return entries
+
+
+def people_per_entry(model: ListModel, *, include_left: bool = False) -> dict[int, int]:
+    """How many staff members each entry holds (one grouped query)."""
+    column = StaffMember.department_id if model is Department else StaffMember.position_id
+    query = select(column, func.count()).where(column.is_not(None)).group_by(column)
+    if not include_left:
+        query = query.where(StaffMember.status != "left")
+    return dict(db.session.execute(query).all())
+
+
+def entries_in_use(model: ListModel) -> set[int]:
+    """The entries some staff record or event points at (those may not be deleted)."""
+    if model is Department:
+        return set(db.session.scalars(select(StaffMember.department_id).where(
+            StaffMember.department_id.is_not(None)).distinct()))
+    return set(db.session.scalars(select(StaffMember.position_id).where(
+        StaffMember.position_id.is_not(None)).union(select(StaffEvent.position_id).where(
+            StaffEvent.position_id.is_not(None)))))
+
+
+def known_names(model: ListModel) -> str:
+    """The active entries' names, for a message saying which ones exist."""
+    return _known_text([e.name for e in list_entries(model, active_only=True)])
+
+
+def _known_text(names: list[str]) -> str:
+    if not names:
+        return "—"
+    more = len(names) - _KNOWN_SHOWN
+    return ", ".join(names[:_KNOWN_SHOWN]) + (f" … (+{more})" if more > 0 else "")
+
+
+def active_entry_named(model: ListModel, name: str) -> ListEntry | None:
+    return db.session.scalar(select(model).where(
+        model.name == rules.list_entry_name(name), model.active.is_(True)))
+
+
+def _clean_entry_fields(model: ListModel, name: str, code: str, *, entry_id: int | None,
+                        among_active: bool = True) -> tuple[str, str | None]:
+    """The name and code as stored, refused when empty, too long or (for an active entry) taken
+    by another active entry of the list. An inactive entry may share them: they are unique
+    among the active entries only, and checked again when it is brought back."""
+    name = rules.list_entry_name(name)
+    if not name:
+        raise DomainError("Give the entry a name.")
+    if len(name) > rules.LIST_NAME_MAX:
+        raise DomainError("A name is at most 80 characters.")
+    clean_code = rules.list_entry_name(code) or None
+    if clean_code is not None and len(clean_code) > rules.LIST_CODE_MAX:
+        raise DomainError("A code is at most 32 characters.")
+    if not among_active:
+        return name, clean_code
+    others = select(model).where(model.active.is_(True))
+    if entry_id is not None:
+        others = others.where(model.id != entry_id)
+    if db.session.scalar(others.where(model.name == name)) is not None:
+        raise DomainError(_NAME_TAKEN[model], name=name)
+    if clean_code is not None:
+        holder = db.session.scalar(others.where(model.code == clean_code))
+        if holder is not None:
+            raise DomainError(_CODE_TAKEN[model], code=clean_code, name=holder.name)
+    return name, clean_code
+
+
+def _entry_details(entry: ListEntry) -> dict:
+    return {"name": entry.name, "code": entry.code, "sort_order": entry.sort_order,
+            "active": entry.active}
+
+
+def create_list_entry(actor: StaffMember | None, model: ListModel, *, name: str,
+                      code: str = "", sort_order: int | None = None,
+                      now: datetime) -> ListEntry:
+    """Add a department or position (audited). Without an order it goes last."""
+    _check_may_keep_lists(actor)
+    name, clean_code = _clean_entry_fields(model, name, code, entry_id=None)
+    if sort_order is None:
+        sort_order = (db.session.scalar(select(func.max(model.sort_order))) or 0) + 1
+    entry = model(name=name, code=clean_code, active=True, sort_order=sort_order,
+                  created_at=now, updated_at=now)
+    db.session.add(entry)
+    db.session.flush()
+    kind = _KIND[model]
+    record_event(actor.id if actor else None, f"{kind}.created", kind, entry.id, now=now,
+                 details=_entry_details(entry))
+    return entry
+
+
+def update_list_entry(actor: StaffMember, entry: ListEntry, *, name: str, code: str,
+                      sort_order: int, now: datetime) -> None:
+    """Rename an entry, change its code or its place in the list (audited with what changed).
+    Every record pointing at it shows the new name; recorded events keep the name they were
+    recorded with."""
+    _check_may_keep_lists(actor)
+    model = type(entry)
+    name, clean_code = _clean_entry_fields(model, name, code, entry_id=entry.id,
+                                           among_active=entry.active)
+    before = _entry_details(entry)
+    entry.name, entry.code, entry.sort_order = name, clean_code, sort_order
+    after = _entry_details(entry)
+    changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changed:
+        entry.updated_at = now
+        kind = _KIND[model]
+        record_event(actor.id, f"{kind}.updated", kind, entry.id, now=now,
+                     details={"name": entry.name, "changed": changed})
+    db.session.flush()
+
+
+def set_list_entry_active(actor: StaffMember, entry: ListEntry, active: bool, *,
+                          now: datetime) -> None:
+    """Deactivate an entry (no longer offered for new staff or events; it stays on the records
+    that hold it) or bring it back (if no active entry has taken its name or code meanwhile)."""
+    _check_may_keep_lists(actor)
+    if entry.active == active:
+        return
+    model = type(entry)
+    if active:
+        _clean_entry_fields(model, entry.name, entry.code or "", entry_id=entry.id)
+    entry.active = active
+    entry.updated_at = now
+    kind = _KIND[model]
+    record_event(actor.id, f"{kind}.{'activated' if active else 'deactivated'}", kind,
+                 entry.id, now=now, details={"name": entry.name})
+    db.session.flush()
+
+
+def delete_list_entry(actor: StaffMember, entry: ListEntry, *, now: datetime) -> None:
+    """Remove an entry nobody holds and no event names (one added by mistake); one in use is
+    refused: deactivate it instead."""
+    _check_may_keep_lists(actor)
+    model = type(entry)
+    if model is Department:
+        people = db.session.scalar(select(func.count()).where(
+            StaffMember.department_id == entry.id))
+        events = 0
+    else:
+        people = db.session.scalar(select(func.count()).where(
+            StaffMember.position_id == entry.id))
+        events = db.session.scalar(select(func.count()).where(
+            StaffEvent.position_id == entry.id))
+    if people or events:
+        raise DomainError(_IN_USE[model], name=entry.name, people=people, events=events)
+    kind = _KIND[model]
+    record_event(actor.id, f"{kind}.deleted", kind, entry.id, now=now,
+                 details=_entry_details(entry))
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def resolve_entry(actor: StaffMember | None, model: ListModel, ref: EntryRef, *,
+                  now: datetime, keep: ListEntry | None = None) -> ListEntry | None:
+    """The entry a form or a caller names: an entry, its id, or its name (None or "": none).
+
+    An unknown name is an error naming the entries that exist, unless the actor is None (the
+    system itself: setup, the demo, tests), for which the entry is created. An inactive entry
+    is refused, unless it is `keep` (the one the record already holds)."""
+    if ref is None or ref == "" or ref == 0:
+        return None
+    if isinstance(ref, model):
+        entry: ListEntry | None = ref
+    elif isinstance(ref, int) and not isinstance(ref, bool):
+        entry = db.session.get(model, ref)
+        if entry is None:
+            raise DomainError(_NO_SUCH[model])
+    elif isinstance(ref, str):
+        name = rules.list_entry_name(ref)
+        if not name:
+            return None
+        entry = active_entry_named(model, name)
+        if entry is None:
+            if actor is not None:
+                raise DomainError(_UNKNOWN[model], name=name, known=known_names(model))
+            entry = create_list_entry(None, model, name=name, now=now)
+    else:
+        raise TypeError(f"not a {_KIND[model]}: {ref!r}")
+    assert entry is not None
+    if not entry.active and (keep is None or entry.id != keep.id):
+        raise DomainError(_RETIRED[model], name=entry.name)
+    return entry
+
+
+# Looking staff up by employee numbers or departments (assigning training or a quiz, rosters).
+
+@dataclass(frozen=True)
+class StaffLookup:
+    people: list[StaffMember]      # found, by employee number
+    unknown_numbers: list[str]     # numbers nobody has (as typed)
+    unknown_departments: list[str]  # names no department has
+    left_numbers: list[str]        # numbers of people who left (left out unless include_left)
+
+
+def find_staff(*, employee_nos: Iterable[str] = (), department_ids: Iterable[int] = (),
+               department_names: Iterable[str] = (), include_left: bool = False) -> StaffLookup:
+    """Everyone named by an employee number (read as sign-in reads it: accounts.rules.
+    employee_no_key) or belonging to one of the departments, in one query.
+
+    Department names are those of the active entries, or else of inactive ones of that name.
+    People who left are left out unless include_left; those named by number are reported."""
+    typed: dict[str, str] = {}
+    for number in employee_nos:
+        key = rules.employee_no_key(number)
+        if key:
+            typed.setdefault(key, number.strip())
+    ids = set(department_ids)
+    unknown_departments = []
+    names = {rules.list_entry_name(n) for n in department_names} - {""}
+    if names:
+        found = db.session.execute(select(Department.id, Department.name, Department.active)
+                                   .where(Department.name.in_(names))).all()
+        active_names = {name for _id, name, active in found if active}
+        ids |= {i for i, name, active in found if active or name not in active_names}
+        unknown_departments = sorted(names - {name for _id, name, _a in found})
+    conditions = []
+    if typed:
+        conditions.append(StaffMember.employee_no_key.in_(typed))
+    if ids:
+        in_department = StaffMember.department_id.in_(ids)
+        conditions.append(in_department if include_left
+                          else and_(in_department, StaffMember.status != "left"))
+    people = list(db.session.scalars(select(StaffMember).where(or_(*conditions))
+                                     .order_by(StaffMember.employee_no))) if conditions else []
+    found_keys = {p.employee_no_key for p in people}
+    left_numbers = []
+    if not include_left:
+        left_numbers = [p.employee_no for p in people if p.status == "left"]
+        people = [p for p in people if p.status != "left"]
+    return StaffLookup(people=people,
+                       unknown_numbers=[n for k, n in typed.items() if k not in found_keys],
+                       unknown_departments=unknown_departments, left_numbers=left_numbers)
+
+
 def create_staff(
     actor: StaffMember | None,
     *,
     employee_no: str,
     name: str,
-    department: str = "",
-    position: str = "",
+    department: EntryRef = None,
+    position: EntryRef = None,
     hire_date: date,
     roles: Iterable[str] = ("learner",),
     locale: str = "zh_CN",
@@ -86,8 +376,11 @@ def create_staff(
 ) -> tuple[StaffMember, str]:
     """Create a staff member with a hire event. Returns (staff, one-time password).
 
-    actor=None is the system itself (setup). The password must be changed at first login
-    unless one was given (demo accounts)."""
+    actor=None is the system itself (setup, the demo, tests, benchmarks). The department and
+    position are an entry, its id or its name (resolve_entry): a name nobody keeps is created
+    in the list only for the system; for HR it is an error naming the entries that exist, and
+    a deactivated entry is refused. The password must be changed at first login unless one was
+    given (demo accounts)."""
     employee_no = rules.normalise_employee_no(employee_no)
     _validate_profile(name, locale, timezone)
     roles = set(roles) or {"learner"}
@@ -95,13 +388,16 @@ def create_staff(
         _check_may_grant(actor, set(), roles)
     if get_staff_by_employee_no(employee_no) is not None:
         raise DomainError("Employee number %(no)s is already in use.", no=employee_no)
+    department_entry = resolve_entry(actor, Department, department, now=now)
+    position_entry = resolve_entry(actor, Position, position, now=now)
     # An explicit password is the system's own (demo accounts, tests), not a person's choice.
-    otp = password or rules.one_time_password(name=name, employee_no=employee_no,
-                                              department=department)
+    otp = password or rules.one_time_password(
+        name=name, employee_no=employee_no,
+        department=department_entry.name if department_entry else "")
     staff = StaffMember(
         employee_no=employee_no, employee_no_key=rules.employee_no_key(employee_no),
-        name=name.strip(), department=department.strip(),
-        position=position.strip(), hire_date=hire_date, locale=locale, timezone=timezone,
+        name=name.strip(), department=department_entry, position=position_entry,
+        hire_date=hire_date, locale=locale, timezone=timezone,
         password_hash=hash_password(otp), must_change_password=password is None,
         login_enabled=True, status="active",
         created_at=now, updated_at=now,
@@ -110,7 +406,9 @@ def create_staff(
     db.session.add(staff)
     db.session.flush()
     record_event(actor.id if actor else None, "staff.created", "staff", staff.id, now=now,
-                 details={"employee_no": employee_no, "roles": sorted(roles)})
+                 details={"employee_no": employee_no, "roles": sorted(roles),
+                          "department": staff.department_name,
+                          "position": staff.position_name})
     staff.notices = record_staff_event(actor, staff, kind="hire", occurred_on=hire_date,
                                        now=now, note="", audit=False).notices
     return staff, otp
@@ -121,15 +419,17 @@ def update_staff(
     staff: StaffMember,
     *,
     name: str,
-    department: str,
-    position: str,
+    department: EntryRef,
+    position: EntryRef,
     hire_date: date | None,
     roles: Iterable[str],
     locale: str,
     timezone: str,
     now: datetime,
 ) -> None:
-    """Edit a staff member's profile and roles (audited with the fields that changed)."""
+    """Edit a staff member's profile and roles (audited with the fields that changed). The
+    department and position are resolved as for create_staff; an entry deactivated since it
+    was given stays allowed on this record."""
     check_may_manage(actor, staff)
     _validate_profile(name, locale, timezone)
     new_roles = set(roles)
@@ -138,15 +438,20 @@ def update_staff(
     _check_may_grant(actor, staff.role_names, new_roles)
     if staff.id == actor.id and "admin" in staff.role_names and "admin" not in new_roles:
         raise DomainError("You cannot remove your own administrator role.")
-    before = {"name": staff.name, "department": staff.department, "position": staff.position,
+    department_entry = resolve_entry(actor, Department, department, now=now,
+                                     keep=staff.department)
+    position_entry = resolve_entry(actor, Position, position, now=now, keep=staff.position)
+    before = {"name": staff.name, "department": staff.department_name,
+              "position": staff.position_name,
               "hire_date": staff.hire_date.isoformat() if staff.hire_date else None,
               "roles": sorted(staff.role_names), "locale": staff.locale,
               "timezone": staff.timezone}
-    staff.name, staff.department, staff.position = name.strip(), department.strip(), position.strip()
+    staff.name, staff.department, staff.position = name.strip(), department_entry, position_entry
     staff.hire_date, staff.locale, staff.timezone = hire_date, locale, timezone
     _set_roles(staff, new_roles)
     staff.updated_at = now
-    after = {"name": staff.name, "department": staff.department, "position": staff.position,
+    after = {"name": staff.name, "department": staff.department_name,
+             "position": staff.position_name,
              "hire_date": hire_date.isoformat() if hire_date else None,
              "roles": sorted(new_roles), "locale": locale, "timezone": timezone}
     changed = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
@@ -176,7 +481,7 @@ def reset_password(actor: StaffMember, staff: StaffMember, *, now: datetime) -> 
     """Give the person a new one-time password, to be changed at their next login."""
     check_may_manage(actor, staff)
     otp = rules.one_time_password(name=staff.name, employee_no=staff.employee_no,
-                                  department=staff.department)
+                                  department=staff.department_name)
     staff.password_hash = hash_password(otp)
     staff.must_change_password = True
     end_logins(actor, staff, reason="password_reset", now=now)
@@ -193,7 +498,7 @@ def change_password(staff: StaffMember, current: str, new: str, *, now: datetime
     if current == new:
         raise DomainError("The new password must differ from the current one.")
     problems = rules.password_problems(new, name=staff.name, employee_no=staff.employee_no,
-                                       department=staff.department)
+                                       department=staff.department_name)
     if problems:
         raise rules.PasswordRefused(problems)
     staff.password_hash = hash_password(new)
@@ -358,10 +663,13 @@ def record_staff_event(
     now: datetime,
     today: date | None = None,
     note: str = "",
-    position: str = "",
+    position: EntryRef = None,
     audit: bool = True,
 ) -> StaffEvent:
-    """Add a fact to the staff record, re-derive the status and tell subscribers (learning)."""
+    """Add a fact to the staff record, re-derive the status and tell subscribers (learning).
+
+    A nomination or position change names a position (an entry, its id or its name, resolved
+    as for create_staff: created only for the system, never for HR; an active one)."""
     if actor is not None:
         check_may_manage(actor, staff)
     if kind not in rules.RECORDABLE_KINDS:
@@ -369,21 +677,22 @@ def record_staff_event(
     if today is not None and occurred_on > today:
         raise DomainError("An event is recorded once it has happened: %(date)s is in the future.",
                           date=occurred_on.isoformat())
-    position = position.strip()
-    if kind in ("nomination", "position_change") and not position:
+    names_position = kind in ("nomination", "position_change")
+    entry = resolve_entry(actor, Position, position, now=now) if names_position else None
+    if names_position and entry is None:
         raise DomainError("Name the position.")
     existing = list(staff.events)
     rules.check_sequence(existing + [rules.NewEvent(kind, occurred_on)])
     event = StaffEvent(staff=staff, kind=kind, occurred_on=occurred_on, note=note.strip(),
-                       position=position, recorded_at=now,
-                       recorded_by_id=actor.id if actor else None)
+                       position_entry=entry, position=entry.name if entry else "",
+                       recorded_at=now, recorded_by_id=actor.id if actor else None)
     db.session.add(event)
     db.session.flush()
     _apply_derived(staff, now)
     if audit:
         record_event(actor.id if actor else None, f"staff_event.{kind}", "staff", staff.id,
                      now=now, details={"event_id": event.id, "on": occurred_on.isoformat(),
-                                       "position": position, "note": note.strip()})
+                                       "position": event.position, "note": note.strip()})
     event.notices = _notices(staff_event_recorded.send(event, now=now))
     return event
 
@@ -423,8 +732,8 @@ def _apply_derived(staff: StaffMember, now: datetime) -> None:
     effective = rules.effective_events(staff.events)
     staff.status = rules.derive_status(effective)
     for event in effective:
-        if event.kind == "position_change":
-            staff.position = event.position
+        if event.kind == "position_change" and event.position_entry is not None:
+            staff.position = event.position_entry
         if event.kind == "hire" and staff.hire_date is None:
             staff.hire_date = event.occurred_on
     staff.updated_at = now
@@ -438,9 +747,36 @@ class ImportOutcome:
     rows_read: int
 
 
+def _entries_of_rows(model: ListModel, column: str, attribute: str, rows: list
+                     ) -> tuple[dict[str, ListEntry], list[RowError]]:
+    """The list's active entries by the names the rows give, and an error for each row naming
+    one nobody keeps or one no longer in use: an import never adds to HR's lists."""
+    entries = list_entries(model)
+    active = {e.name: e for e in entries if e.active}
+    retired = {e.name for e in entries if not e.active}
+    known = _known_text(list(active))
+    by_name: dict[str, ListEntry] = {}
+    errors = []
+    for row in rows:
+        given = getattr(row, attribute)
+        name = rules.list_entry_name(given)
+        if not name:
+            continue
+        if name in active:
+            by_name[given] = active[name]
+        elif name in retired:
+            errors.append(RowError(row.row, column, _RETIRED[model], {"name": name}))
+        else:
+            errors.append(RowError(row.row, column, _UNKNOWN[model],
+                                   {"name": name, "known": known}))
+    return by_name, errors
+
+
 def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetime,
                  today: date) -> ImportOutcome:
-    """Validate a whole staff list first; create everyone, or nobody when any row is bad."""
+    """Validate a whole staff list first; create everyone, or nobody when any row is bad.
+    Departments and positions are matched by name to HR's lists; a name nobody keeps is an
+    error on its row (naming those that exist), never a new entry."""
     try:
         table = read_table(data, filename)
     except DecodeError as exc:
@@ -460,6 +796,11 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
             if PRIVILEGED_ROLES & set(row.roles) and not actor.has_role("admin"):
                 errors.append(RowError(row.row, "角色", "Only an administrator may grant the HR "
                                        "and admin roles."))
+    entries = {}
+    for model, column, attribute in ((Department, "部门", "department"),
+                                     (Position, "岗位", "position")):
+        entries[model], list_errors = _entries_of_rows(model, column, attribute, parsed.rows)
+        errors.extend(list_errors)
     if errors:
         errors.sort(key=lambda e: (e.row, e.column))
         return ImportOutcome([], errors, len(parsed.rows))
@@ -467,8 +808,10 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
     for row in parsed.rows:
         try:
             created.append(create_staff(
-                actor, employee_no=row.employee_no, name=row.name, department=row.department,
-                position=row.position, hire_date=row.hire_date, roles=row.roles, now=now))
+                actor, employee_no=row.employee_no, name=row.name,
+                department=entries[Department].get(row.department),
+                position=entries[Position].get(row.position), hire_date=row.hire_date,
+                roles=row.roles, now=now))
         except DomainError as exc:
             # Every row passed the checks above, so only a change made meanwhile (another import
             # of the same person) gets here; the caller rolls back the rows already written.
@@ -478,30 +821,3 @@ def import_staff(actor: StaffMember, data: bytes, filename: str, *, now: datetim
                  details={"filename": filename, "count": len(created)})
     return ImportOutcome(created, [], len(parsed.rows))
 
-
-@dataclass
-class StaffLookup:
-    people: list[StaffMember]
-    unknown: list[str]        # employee numbers given that match nobody
-
-
-def find_staff(*, employee_nos: Iterable[str] = (), department: str | None = None,
-               include_left: bool = False) -> StaffLookup:
-    """People by employee numbers (however they are written) or by department, in one query,
-    for assigning, inviting and rosters."""
-    numbers = [n for n in employee_nos if n.strip()]
-    query = select(StaffMember)
-    if department:
-        query = query.where(StaffMember.department == department)
-    elif numbers:
-        query = query.where(StaffMember.employee_no_key.in_(
-            {rules.employee_no_key(n) for n in numbers}))
-    else:
-        return StaffLookup([], [])
-    if not include_left:
-        query = query.where(StaffMember.status != "left")
-    people = list(db.session.scalars(query.order_by(StaffMember.employee_no)))
-    found = {p.employee_no_key for p in people}
-    unknown = [] if department else sorted(
-        {n.strip() for n in numbers if rules.employee_no_key(n) not in found})
-    return StaffLookup(people, unknown)

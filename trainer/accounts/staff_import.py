@@ -249,10 +249,15 @@ def parse_staff_table(table: list[list[object]], today: date) -> StaffImport:
     return result
 
 
-def template_csv() -> bytes:
+def template_csv(departments: list[str], positions: list[str]) -> bytes:
+    """The template, its examples naming the centre's own departments and positions (the
+    import accepts only names on those lists; an example naming another would fail)."""
+    department = departments[0] if departments else ""
+    first = positions[0] if positions else ""
+    second = positions[1] if len(positions) > 1 else first
     rows = [["工号", "姓名", "部门", "岗位", "入职日期", "角色"],
-            ["K1001", "张晓燕", "客服一部", "坐席", "2026-03-01", "学员"],
-            ["K1002", "李明", "客服一部", "质检员", "2024-09-15", "学员、培训师"]]
+            ["K1001", "张晓燕", department, first, "2026-03-01", "学员"],
+            ["K1002", "李明", department, second, "2024-09-15", "学员、培训师"]]
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode("utf-8-sig")

@@ -463,14 +463,16 @@ def invite(class_id: int):
     if form.needing.data:
         people = services.people_needing(cls)
     else:
+        from trainer.accounts.rules import split_employee_nos
         from trainer.accounts.services import find_staff
 
-        lookup = find_staff(employee_nos=(form.employee_nos.data or "").replace("，", " ")
-                            .replace(",", " ").split(),
-                            department=(form.department.data or "").strip() or None)
-        if lookup.unknown:
-            flash(_("Unknown employee numbers: %(nos)s. Nobody was invited.",
-                    nos=", ".join(lookup.unknown)), "danger")
+        department = (form.department.data or "").strip()
+        lookup = find_staff(employee_nos=split_employee_nos(form.employee_nos.data or ""),
+                            department_names=[department] if department else [])
+        unknown = lookup.unknown_numbers + lookup.unknown_departments
+        if unknown:
+            flash(_("Unknown employee numbers or departments: %(names)s. Nobody was invited.",
+                    names=", ".join(unknown)), "danger")
             return redirect(back)
         people = lookup.people
     if not people:

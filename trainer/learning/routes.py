@@ -9,6 +9,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from trainer.accounts.models import StaffMember
+from trainer.accounts.rules import split_employee_nos
+from trainer.accounts.services import find_staff
 from trainer.core.db import db
 from trainer.core.errors import DomainError
 from trainer.core.params import db_int
@@ -144,24 +146,23 @@ def assign():
     tracks_all = db.session.scalars(select(Track).order_by(Track.position)).all()
     form.track.choices = [(t.key, t.title) for t in tracks_all]
     if form.validate_on_submit():
-        numbers = [n for n in (form.employee_nos.data or "").replace(",", " ")
-                   .replace("，", " ").split() if n]
-        if form.department.data:
-            people = db.session.scalars(select(StaffMember).where(
-                StaffMember.department == form.department.data.strip())).all()
-        else:
-            people = db.session.scalars(select(StaffMember).where(
-                StaffMember.employee_no.in_(numbers))).all() if numbers else []
-        missing = sorted(set(numbers) - {p.employee_no for p in people}) \
-            if not form.department.data else []
-        if missing or not people:
+        found = find_staff(employee_nos=split_employee_nos(form.employee_nos.data),
+                           department_names=[form.department.data or ""])
+        if found.unknown_departments:
+            flash(_("There is no department named %(name)s. Nobody was assigned.",
+                    name=", ".join(found.unknown_departments)), "danger")
+        elif found.unknown_numbers:
             flash(_("Unknown employee numbers: %(nos)s. Nobody was assigned.",
-                    nos=", ".join(missing) or "—"), "danger")
+                    nos=", ".join(found.unknown_numbers)), "danger")
+        elif not found.people:
+            flash(_("Give employee numbers or a department with people in it. Nobody was "
+                    "assigned."), "danger")
         else:
             try:
                 count, skipped = services.assign_manual(
-                    current_user, list(people), services.track_by_key(form.track.data),
+                    current_user, found.people, services.track_by_key(form.track.data),
                     due_on=form.due_on.data, now=utcnow())
+                skipped += found.left_numbers
             except DomainError as exc:
                 db.session.rollback()
                 flash(exc.translated(), "danger")

@@ -22,6 +22,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from trainer.accounts.models import StaffMember
+from trainer.accounts.rules import split_employee_nos
+from trainer.accounts.services import find_staff
 from trainer.banks.models import Category, QuestionBank
 from trainer.banks.formats.base import parse_category_path
 from trainer.core.db import db, without_write_lock, write_intent
@@ -515,26 +517,25 @@ def assign(quiz_id: int):
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    numbers = [n for n in (form.employee_nos.data or "").replace(",", " ").replace("，", " ")
-               .split() if n]
-    query = select(StaffMember.id, StaffMember.employee_no)
-    if form.department.data:
-        query = query.where(StaffMember.department == form.department.data.strip())
-    elif numbers:
-        query = query.where(StaffMember.employee_no.in_(numbers))
-    else:
+    numbers = split_employee_nos(form.employee_nos.data)
+    if not numbers and not (form.department.data or "").strip():
         flash(_("Give employee numbers or a department."), "warning")
         return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
-    found = db.session.execute(query).all()
-    missing = sorted(set(numbers) - {no for _id, no in found}) if numbers and \
-        not form.department.data else []
-    if missing:
-        flash(_("Unknown employee numbers: %(nos)s. Nobody was assigned.",
-                nos=", ".join(missing)), "danger")
+    found = find_staff(employee_nos=numbers, department_names=[form.department.data or ""])
+    if found.unknown_departments:
+        flash(_("There is no department named %(name)s. Nobody was assigned.",
+                name=", ".join(found.unknown_departments)), "danger")
         return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
-    added = services.assign_quiz(current_user, quiz, [i for i, _no in found], now=utcnow())
+    if found.unknown_numbers:
+        flash(_("Unknown employee numbers: %(nos)s. Nobody was assigned.",
+                nos=", ".join(found.unknown_numbers)), "danger")
+        return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+    added = services.assign_quiz(current_user, quiz, [p.id for p in found.people], now=utcnow())
     db.session.commit()
     flash(_("%(n)d people assigned.", n=added), "success")
+    if found.left_numbers:
+        flash(_("Not assigned, as they have left: %(nos)s", nos=", ".join(found.left_numbers)),
+              "warning")
     return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
 
 
