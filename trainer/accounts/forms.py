@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -16,8 +17,9 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", _l("Trainer")), ("hr", _l("HR")),
-                ("admin", _l("Administrator"))]
+# "Trainer" is also the product's name (培训考试系统); the role (培训师) has a context of its own.
+ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", lazy_pgettext("role", "Trainer")),
+                ("hr", _l("HR")), ("admin", _l("Administrator"))]
 LOCALE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
 EVENT_CHOICES = [("leave_start", _l("Leave starts")), ("leave_return", _l("Return from leave")),
                  ("nomination", _l("Nomination for a position")),

@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 
 from trainer.accounts import services
 from trainer.accounts.forms import (
+    ROLE_CHOICES,
     ChangePasswordForm,
     ConfirmForm,
     LoginForm,
@@ -479,8 +480,7 @@ def staff_import_template():
                     headers={"Content-Disposition": "attachment; filename=staff-template.csv"})
 
 
-ROLE_LABELS = {"learner": _l("Learner"), "trainer": _l("Trainer"), "hr": _l("HR"),
-               "admin": _l("Administrator")}
+ROLE_LABELS = dict(ROLE_CHOICES)
 LOGIN_END_LABELS = {"signed_out": _l("Signed out"), "ended": _l("Signed out remotely"),
                     "password_changed": _l("Password changed"),
                     "password_reset": _l("Password reset"),
