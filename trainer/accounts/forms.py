@@ -8,13 +8,14 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     PasswordField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 # "Trainer" is also the product's name (培训考试系统); the role (培训师) has a context of its own.
@@ -75,3 +76,9 @@ class StaffImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs CSRF protection."""
+
+
+class ConfirmedForm(FlaskForm):
+    """The form of a page that asks before an action the person it happens to cannot undo: it
+    alone carries `confirmed`, so a POST from anywhere else (a one-click button) does not act."""
+    confirmed = HiddenField(default="yes", validators=[InputRequired(), AnyOf(["yes"])])

@@ -25,6 +25,7 @@ from trainer.accounts import services
 from trainer.accounts.forms import (
     ROLE_CHOICES,
     ChangePasswordForm,
+    ConfirmedForm,
     ConfirmForm,
     LoginForm,
     StaffEventForm,
@@ -386,28 +387,46 @@ def staff_edit(staff_id: int):
     return render_template("accounts/staff_form.html", form=form, staff=staff)
 
 
-@bp.route("/staff/<int:staff_id>/reset-password", methods=["POST"])
+def _ask_first(staff: StaffMember, action: str):
+    """The page that says what resetting the password or deactivating the account will do, and
+    asks; shown only for an account the viewer may change."""
+    services.check_may_manage(current_user, staff)
+    return render_template("accounts/confirm_staff_action.html", staff=staff, action=action,
+                           form=ConfirmedForm())
+
+
+@bp.route("/staff/<int:staff_id>/reset-password", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_reset_password(staff_id: int):
     staff = _get_staff(staff_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    if not ConfirmedForm().validate_on_submit():
+        return _ask_first(staff, "reset")
     otp = services.reset_password(current_user, staff, now=utcnow())
     db.session.commit()
     return render_template("accounts/one_time_password.html", staff=staff, otp=otp, created=False)
 
 
-@bp.route("/staff/<int:staff_id>/active", methods=["POST"])
+@bp.route("/staff/<int:staff_id>/active", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_set_active(staff_id: int):
     staff = _get_staff(staff_id)
-    if not ConfirmForm().validate_on_submit():
+    enable = request.method == "POST" and request.form.get("enable") == "1"
+    if request.method == "GET" and not staff.login_enabled:
+        return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
+    # Reactivating takes nothing from anyone and needs no question; deactivating does.
+    if not enable and not ConfirmedForm().validate_on_submit():
+        return _ask_first(staff, "deactivate")
+    if enable and not ConfirmForm().validate_on_submit():
         abort(400)
-    enable = request.form.get("enable") == "1"
-    services.set_login_enabled(current_user, staff, enable, now=utcnow())
-    db.session.commit()
-    flash(_("The account is active again.") if enable else _("The account is deactivated."),
-          "success")
+    try:
+        services.set_login_enabled(current_user, staff, enable, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+    else:
+        db.session.commit()
+        flash(_("The account is active again.") if enable else _("The account is deactivated."),
+              "success")
     return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
 
 
