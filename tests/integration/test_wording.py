@@ -23,3 +23,21 @@ def test_the_trainer_role_is_not_named_after_the_product(client, users):
     label = re.search(r'<label class="form-check-label" for="roles-1">([^<]+)</label>', form)
     assert label and label.group(1) == "培训师"
     assert "培训考试系统</label>" not in form
+
+
+def headings(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", h).strip()
+            for h in re.findall(r"<h[1-6][^>]*>(.*?)</h[1-6]>", page, re.S)]
+
+
+def test_someone_elses_staff_page_is_not_headed_my_record(client, users):
+    learner = users["learner"]
+    client.login(users["hr"].employee_no)
+    page = client.get(f"/staff/{learner.id}").get_data(as_text=True)
+    assert not [h for h in headings(page) if "我的" in h], headings(page)
+    assert "基本信息" in headings(page)
+
+    client.post("/logout")
+    client.login(learner.employee_no)
+    own = headings(client.get("/me").get_data(as_text=True))
+    assert own[0] == "我的档案" and "基本信息" in own
