@@ -30,6 +30,7 @@ PEOPLE = {"learner": ("L0001", "李学员"), "learner2": ("L0002", "王学员"),
 USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
               "(KHTML, like Gecko) Chrome/126.0 Safari/537.36")
 UPLOAD_NAME = "新题.gift"
+LESSON_PATH = "onboarding/01-reception/01-greeting.md"  # a file's name, shown to trainers
 LESSON = """# 接待客户
 
 接待客户时做到“服务七声”，先问候，再倾听。
@@ -112,7 +113,7 @@ def seed_site() -> Site:
                     description="迎客、倾听与送客。", quiz_id=course_quiz.id, position=0)
     db.session.add(course)
     db.session.flush()
-    lesson = Lesson(course_id=course.id, path="onboarding/01-reception/01-greeting.md",
+    lesson = Lesson(course_id=course.id, path=LESSON_PATH,
                     title="接待客户", position=0)
     lesson.revisions.append(LessonRevision(number=1, content=LESSON, content_hash="site",
                                            revised_at=now))
@@ -128,7 +129,7 @@ def seed_site() -> Site:
              "lesson": lesson.id, "token": staging.token},
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id}},
-        content=(USER_AGENT, UPLOAD_NAME))
+        content=(USER_AGENT, UPLOAD_NAME, LESSON_PATH))
 
 
 def visitors_of(app: Flask, rule: Rule) -> tuple[str, ...]:

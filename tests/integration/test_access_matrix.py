@@ -27,6 +27,7 @@ NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/", "GET"): SIGNED_IN,
     ("/healthz", "GET"): EVERYONE,
+    ("/favicon.ico", "GET"): EVERYONE,
     ("/login", "GET"): EVERYONE,
     ("/login", "POST"): EVERYONE,
     ("/logout", "POST"): SIGNED_IN,

@@ -1,13 +1,14 @@
 """Every page, as each person who may open it (the list read from the URL map, as the browser
-checks read it): no link leads to a refusal."""
+checks read it): no link leads to a refusal, and no English is left in the Chinese interface."""
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from tests.integration.site_pages import seed_site, site_pages
+from tests.integration.site_pages import ANONYMOUS, USER_AGENT, seed_site, site_pages
 from trainer.core.permissions import ROLES
 
 
@@ -65,3 +66,96 @@ def test_no_link_on_any_page_leads_to_a_refusal(app, client, site, role):
     assert len(pages) >= 8 and len(followed) >= 10
     assert not refused, f"{role} is shown {len(refused)} links it may not follow:\n" + \
         "\n".join(refused)
+
+
+# An English word: three letters or more (employee numbers such as L0001 are not words).
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+# What stays in Latin letters in a Chinese interface: names of formats, products and standards,
+# and the browsers and systems a device names itself by.
+PRODUCT_TERMS = {"GIFT", "Aiken", "Moodle", "XML", "XLSX", "CSV", "Excel", "Word", "PDF", "URL",
+                 "UTF", "GBK", "Markdown", "HTML", "Chrome", "Chromium", "Firefox", "Safari",
+                 "Edge", "Opera", "WeChat", "DingTalk", "Windows", "Android", "iPhone", "iPad",
+                 "macOS", "ChromeOS", "Linux"}
+# Attributes a person reads (or hears from a screen reader), and the messages the page's
+# scripts show (kept in data-msg-* attributes).
+READ_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}
+
+
+class ReadText(HTMLParser):
+    """The text a person reads on a page: its text (not scripts or styles) and the attributes
+    above; a part marked as being in another language (lang="en") is left out."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, skipped)
+
+    def _skipping(self) -> bool:
+        return any(skipped for _, skipped in self.stack)
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        lang = values.get("lang")
+        skipped = tag in ("script", "style") or (lang is not None and not lang.startswith("zh"))
+        if not skipped and not self._skipping():
+            self.parts += [value for name, value in attrs if value and (
+                name in READ_ATTRIBUTES or name.startswith("data-msg-"))]
+        if tag not in self.VOID:
+            self.stack.append((tag, skipped))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if data.strip() and not self._skipping():
+            self.parts.append(data.strip())
+
+
+def english_in(html: str, content: tuple[str, ...]) -> set[str]:
+    parser = ReadText()
+    parser.feed(html)
+    text = "\n".join(parser.parts)
+    for entered in content:  # data shown as it was entered is not the interface's to translate
+        text = text.replace(entered, " ")
+    return {word for word in ENGLISH_WORD.findall(text) if word not in PRODUCT_TERMS}
+
+
+def test_every_page_speaks_chinese(app, client, site):
+    """Each page, opened in zh_CN by each person who may open it (and signed out: the sign-in
+    page, a missing page), shows no English word outside the product terms above. The site's
+    own content is Chinese, so what English there is comes from the interface."""
+    found: dict[str, set[str]] = {}
+    client.raw.environ_base["HTTP_USER_AGENT"] = USER_AGENT  # a browser's, as people have
+    for visitor in (ANONYMOUS, *ROLES):
+        if visitor != ANONYMOUS:
+            client.login(site.people[visitor])
+        urls = [p.url for p in site_pages(app, site) if visitor in p.visitors]
+        if visitor == ANONYMOUS:
+            urls.append("/no-such-page")
+        for url in urls:
+            response = client.get(url, follow_redirects=True,
+                                  headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+            if not is_page(response):
+                continue
+            words = english_in(response.get_data(as_text=True), site.content)
+            if words:
+                found[f"{visitor} {url}"] = words
+        if visitor != ANONYMOUS:
+            client.post("/logout")
+    assert not found, "English in the Chinese interface:\n" + "\n".join(
+        f"{where}: {sorted(words)}" for where, words in sorted(found.items()))
+
+
+def test_a_lessons_checklist_shows_boxes_not_brackets(client, site):
+    client.login(site.people["learner"])
+    enrolment, lesson = site.ids["enrolment"], site.ids["lesson"]
+    page = client.get(f"/learn/{enrolment}/lessons/{lesson}").get_data(as_text=True)
+    lesson_html = page[page.index('<article'):page.index('</article>')]
+    assert "[ ]" not in lesson_html and "[x]" not in lesson_html
+    boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*>', lesson_html)
+    assert len(boxes) == 2 and all("disabled" in box for box in boxes)

@@ -41,3 +41,23 @@ def test_someone_elses_staff_page_is_not_headed_my_record(client, users):
     client.login(learner.employee_no)
     own = headings(client.get("/me").get_data(as_text=True))
     assert own[0] == "我的档案" and "基本信息" in own
+
+
+def test_one_point_is_one_point_in_english(client, users, db_session):
+    """A question worth 1 point says so ("1 point", not "1 points"); Chinese has one form."""
+    from trainer.banks import formats
+    from trainer.banks import services as banks
+    from trainer.core.timeutil import utcnow
+
+    bank = banks.create_bank(None, name="分值题库", now=utcnow())
+    one, two = (banks.create_question(None, bank, formats.parse_gift(text).questions[0],
+                                      now=utcnow())
+                for text in ("::一分::题干甲？{=对 ~错}", "::两分::题干乙？{=对 ~错}"))
+    two.default_points = 2
+    db_session.commit()
+    client.login(users["trainer"].employee_no)
+    client.post("/language", {"locale": "en"})
+    assert "1 point ·" in client.get(f"/banks/questions/{one.id}").get_data(as_text=True)
+    assert "2 points ·" in client.get(f"/banks/questions/{two.id}").get_data(as_text=True)
+    client.post("/language", {"locale": "zh_CN"})
+    assert "1 分 ·" in client.get(f"/banks/questions/{one.id}").get_data(as_text=True)
