@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, skip_or_fail
 from tests.integration.site_pages import ANONYMOUS, seed_site, site_pages
 from tests.integration.test_quiz_browser import browser, live  # noqa: F401 (fixtures)
 from trainer.core.db import db, write_intent
@@ -45,16 +45,14 @@ def axe_script() -> str:
     try:
         from axe_playwright_python.sync_playwright import Axe
     except ImportError:
-        from tests.conftest import skip_or_fail
-
         skip_or_fail("axe-playwright-python is not installed (pip install -e '.[test]')")
     return Axe().axe_script
 
 
-def open_as(browser, base: str, employee_no: str | None, viewport=LAPTOP):  # noqa: F811
+def open_as(browser, base: str, employee_no: str | None):  # noqa: F811
     """A browser context signed in as this person (or nobody) with axe-core in every page,
     recording every host it asks anything of. No animations: nothing to wait for."""
-    context = browser.new_context(viewport=viewport, locale="zh-CN", reduced_motion="reduce")
+    context = browser.new_context(viewport=LAPTOP, locale="zh-CN", reduced_motion="reduce")
     context.add_init_script(axe_script())
     context.hosts = set()
     context.on("request", lambda request: context.hosts.add(request.url.split("/")[2]
