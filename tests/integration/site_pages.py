@@ -52,6 +52,7 @@ NOT_PAGES = {"static", "bootstrap.static"}
 @dataclass
 class Site:
     people: dict[str, str]  # key in PEOPLE -> employee number
+    staff_ids: dict[str, int]  # key in PEOPLE -> id
     ids: dict[str, object]  # URL variable -> value
     # Some pages need a particular object of a kind (the result of a finished attempt).
     ids_by_endpoint: dict[str, dict[str, object]] = field(default_factory=dict)
@@ -124,6 +125,7 @@ def seed_site() -> Site:
     db.session.flush()
     return Site(
         people={key: person.employee_no for key, person in staff.items()},
+        staff_ids={key: person.id for key, person in staff.items()},
         ids={"staff": other.id, "bank": bank.id, "question": question.id, "quiz": exam.id,
              "attempt": in_progress.id, "enrolment": enrolment.id, "course": course.id,
              "lesson": lesson.id, "token": staging.token},

@@ -85,7 +85,13 @@ def test_the_staff_page_asks_before_deactivating_an_account(client, another_clie
 
 
 def test_hr_is_not_asked_to_confirm_what_it_may_not_do(client, users):
+    """Only an administrator changes an administrator's account: HR reads the page, with
+    nothing on it to press, and the questions are refused."""
     client.login(users["hr"].employee_no)
     admin = users["admin"]
     assert client.get(f"/staff/{admin.id}/reset-password").status_code == 403
     assert client.get(f"/staff/{admin.id}/active").status_code == 403
+    assert client.get(f"/staff/{admin.id}/edit").status_code == 403
+    page = client.get(f"/staff/{admin.id}").get_data(as_text=True)
+    assert admin.name in page
+    assert f"/staff/{admin.id}/" not in page  # no link or form acting on the account

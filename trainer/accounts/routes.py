@@ -359,13 +359,14 @@ def staff_detail(staff_id: int):
     logins = services.logins_of(staff.id, now=utcnow())[0]
     return render_template("accounts/staff_detail.html", staff=staff, event_form=event_form,
                            void_form=VoidEventForm(), confirm=ConfirmForm(), voided=voided,
-                           logins=logins)
+                           logins=logins, may_change=services.may_manage(current_user, staff))
 
 
 @bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_edit(staff_id: int):
     staff = _get_staff(staff_id)
+    services.check_may_manage(current_user, staff)  # (not a form that could not be saved)
     form = StaffForm(obj=staff)
     if request.method == "GET":
         form.roles.data = sorted(staff.role_names)
