@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-BABEL_KEYWORDS := -k _l -k N_ -k DomainError -k Forbidden -k NotFound -k DecodeError -k RowError:3 -k TimeUp -k AttemptClosed
+BABEL_KEYWORDS := -k _l -k lazy_pgettext:1c,2 -k N_ -k DomainError -k Forbidden -k NotFound -k DecodeError -k RowError:3 -k TimeUp -k AttemptClosed
 # Debian packages: HarfBuzz's subsetter keeps Chinese PDFs fast (0.2 s instead of 13 s per page),
 # a CJK font renders them; Chromium drives the browser tests; wrk measures the machine's floor.
 SYSTEM_PACKAGES := libharfbuzz-subset0 fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0

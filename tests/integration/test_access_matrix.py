@@ -34,6 +34,7 @@ NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/", "GET"): SIGNED_IN,
     ("/healthz", "GET"): EVERYONE,
+    ("/favicon.ico", "GET"): EVERYONE,
     ("/login", "GET"): EVERYONE,
     ("/login", "POST"): EVERYONE,
     ("/logout", "POST"): SIGNED_IN,
@@ -105,7 +106,9 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/staff/<int:staff_id>", "GET"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/edit", "GET"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/edit", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/reset-password", "GET"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/reset-password", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/active", "GET"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/active", "POST"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/events", "POST"): STAFF_ADMIN,
     ("/staff/<int:staff_id>/logins/end", "POST"): STAFF_ADMIN,

@@ -103,7 +103,8 @@ def test_passwords_are_argon2id_at_owasp_minimum_or_stronger(users):
 def test_one_time_password_forces_a_change_first(client, users, db_session):
     hr, learner = users["hr"], users["learner"]
     client.login(hr.employee_no)
-    page = client.post(f"/staff/{learner.id}/reset-password").get_data(as_text=True)
+    page = client.post(f"/staff/{learner.id}/reset-password",
+                       {"confirmed": "yes"}).get_data(as_text=True)
     otp = re.search(r'data-otp>(\w+)<', page).group(1)
     client.post("/logout")
     response = client.login(learner.employee_no, PASSWORD)
@@ -136,7 +137,7 @@ def test_password_change_signs_out_other_sessions(app, client, another_client, u
 def test_deactivated_account_cannot_sign_in(client, users):
     hr, learner = users["hr"], users["learner"]
     client.login(hr.employee_no)
-    client.post(f"/staff/{learner.id}/active", {"enable": "0"})
+    client.post(f"/staff/{learner.id}/active", {"enable": "0", "confirmed": "yes"})
     client.post("/logout")
     assert client.login(learner.employee_no).status_code == 401
 

@@ -206,7 +206,7 @@ def test_import_preview_then_confirm(trainer_client, bank, db_session):
     assert response.status_code == 302
     preview_url = response.headers["Location"]
     page = trainer_client.get(preview_url).get_data(as_text=True)
-    assert "gb18030" in page
+    assert "GB18030" in page  # the encoding as people know it
     assert re.search(r"<td>6</td>", page) and re.search(r"<td>4</td>", page)  # bad, unsupported
     assert "已在题库中" in page or "already in the bank" in page
     before = len(current(db_session, bank.id))

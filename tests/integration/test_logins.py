@@ -156,7 +156,7 @@ def test_password_change_and_reset_end_every_login(client, another_client, users
 
     hr_client = Client(another_client.raw.application.test_client())
     hr_client.login(users["hr"].employee_no)
-    hr_client.post(f"/staff/{learner.id}/reset-password")
+    hr_client.post(f"/staff/{learner.id}/reset-password", {"confirmed": "yes"})
     assert client.get("/me").status_code == 302
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(Login).where(

@@ -56,7 +56,8 @@ def test_one_time_passwords_the_site_generates_meet_the_rule(client, users, db_s
     client.login(users["hr"].employee_no)
     learner = users["learner"]
     for _ in range(5):
-        page = client.post(f"/staff/{learner.id}/reset-password").get_data(as_text=True)
+        page = client.post(f"/staff/{learner.id}/reset-password",
+                           {"confirmed": "yes"}).get_data(as_text=True)
         otp = re.search(r"data-otp>(\w+)<", page).group(1)
         assert password_problems(otp, **_details(learner)) == []
     second = create_list_entry(None, Department, name="客服二部", now=utcnow())

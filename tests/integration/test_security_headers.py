@@ -123,7 +123,8 @@ def test_an_unexpected_error_page_carries_the_headers(app, client, monkeypatch):
 
 def test_a_one_time_password_and_a_personal_record_are_never_stored(client, users, db_session):
     client.login(users["hr"].employee_no)
-    response = client.post(f"/staff/{users['learner'].id}/reset-password")
+    response = client.post(f"/staff/{users['learner'].id}/reset-password",
+                           {"confirmed": "yes"})
     assert response.status_code == 200 and "data-otp" in response.get_data(as_text=True)
     assert_secured(response)
     assert_secured(client.get(f"/staff/{users['learner'].id}"))

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -14,14 +16,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from trainer.core.params import DB_INT_MAX, db_int
 
-ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", _l("Trainer")), ("hr", _l("HR")),
-                ("admin", _l("Administrator"))]
-LOCALE_CHOICES = [("zh_CN", "中文"), ("en", "English")]
+# "Trainer" is also the product's name (培训考试系统); the role (培训师) has a context of its own.
+ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", lazy_pgettext("role", "Trainer")),
+                ("hr", _l("HR")), ("admin", _l("Administrator"))]
+# Each language by its own name, marked as written in it (screen readers switch voice).
+LOCALE_CHOICES = [("zh_CN", "中文", {"lang": "zh-CN"}), ("en", "English", {"lang": "en"})]
 EVENT_CHOICES = [("leave_start", _l("Leave starts")), ("leave_return", _l("Return from leave")),
                  ("nomination", _l("Nomination for a position")),
                  ("position_change", _l("Position change")), ("leaving", _l("Leaving")),
@@ -98,3 +102,9 @@ class StaffImportForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that only needs CSRF protection."""
+
+
+class ConfirmedForm(FlaskForm):
+    """The form of a page that asks before an action the person it happens to cannot undo: it
+    alone carries `confirmed`, so a POST from anywhere else (a one-click button) does not act."""
+    confirmed = HiddenField(default="yes", validators=[InputRequired(), AnyOf(["yes"])])

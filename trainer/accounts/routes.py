@@ -24,7 +24,9 @@ from sqlalchemy.orm import joinedload
 
 from trainer.accounts import services
 from trainer.accounts.forms import (
+    ROLE_CHOICES,
     ChangePasswordForm,
+    ConfirmedForm,
     ConfirmForm,
     ListEntryForm,
     LoginForm,
@@ -380,13 +382,14 @@ def staff_detail(staff_id: int):
     logins = services.logins_of(staff.id, now=utcnow())[0]
     return render_template("accounts/staff_detail.html", staff=staff, event_form=event_form,
                            void_form=VoidEventForm(), confirm=ConfirmForm(), voided=voided,
-                           logins=logins)
+                           logins=logins, may_change=services.may_manage(current_user, staff))
 
 
 @bp.route("/staff/<int:staff_id>/edit", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_edit(staff_id: int):
     staff = _get_staff(staff_id)
+    services.check_may_manage(current_user, staff)  # (not a form that could not be saved)
     form = StaffForm(obj=staff)
     _offer_entries(form, staff)
     if request.method == "GET":
@@ -411,28 +414,46 @@ def staff_edit(staff_id: int):
     return render_template("accounts/staff_form.html", form=form, staff=staff)
 
 
-@bp.route("/staff/<int:staff_id>/reset-password", methods=["POST"])
+def _ask_first(staff: StaffMember, action: str):
+    """The page that says what resetting the password or deactivating the account will do, and
+    asks; shown only for an account the viewer may change."""
+    services.check_may_manage(current_user, staff)
+    return render_template("accounts/confirm_staff_action.html", staff=staff, action=action,
+                           form=ConfirmedForm())
+
+
+@bp.route("/staff/<int:staff_id>/reset-password", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_reset_password(staff_id: int):
     staff = _get_staff(staff_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    if not ConfirmedForm().validate_on_submit():
+        return _ask_first(staff, "reset")
     otp = services.reset_password(current_user, staff, now=utcnow())
     db.session.commit()
     return render_template("accounts/one_time_password.html", staff=staff, otp=otp, created=False)
 
 
-@bp.route("/staff/<int:staff_id>/active", methods=["POST"])
+@bp.route("/staff/<int:staff_id>/active", methods=["GET", "POST"])
 @roles_required("hr", "admin")
 def staff_set_active(staff_id: int):
     staff = _get_staff(staff_id)
-    if not ConfirmForm().validate_on_submit():
+    enable = request.method == "POST" and request.form.get("enable") == "1"
+    if request.method == "GET" and not staff.login_enabled:
+        return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
+    # Reactivating takes nothing from anyone and needs no question; deactivating does.
+    if not enable and not ConfirmedForm().validate_on_submit():
+        return _ask_first(staff, "deactivate")
+    if enable and not ConfirmForm().validate_on_submit():
         abort(400)
-    enable = request.form.get("enable") == "1"
-    services.set_login_enabled(current_user, staff, enable, now=utcnow())
-    db.session.commit()
-    flash(_("The account is active again.") if enable else _("The account is deactivated."),
-          "success")
+    try:
+        services.set_login_enabled(current_user, staff, enable, now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+    else:
+        db.session.commit()
+        flash(_("The account is active again.") if enable else _("The account is deactivated."),
+              "success")
     return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
 
 
@@ -642,8 +663,7 @@ def _flash_form_errors(form) -> None:
             flash(f"{label}: {error}", "danger")
 
 
-ROLE_LABELS = {"learner": _l("Learner"), "trainer": _l("Trainer"), "hr": _l("HR"),
-               "admin": _l("Administrator")}
+ROLE_LABELS = dict(ROLE_CHOICES)
 LOGIN_END_LABELS = {"signed_out": _l("Signed out"), "ended": _l("Signed out remotely"),
                     "password_changed": _l("Password changed"),
                     "password_reset": _l("Password reset"),

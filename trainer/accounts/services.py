@@ -44,13 +44,14 @@ def _check_may_grant(actor: StaffMember, old: set[str], new: set[str]) -> None:
         raise Forbidden("Only an administrator may grant or remove the HR and admin roles.")
 
 
-def check_may_manage(actor: StaffMember, target: StaffMember) -> None:
+def may_manage(actor: StaffMember, target: StaffMember) -> bool:
     """HR manages staff; only an admin manages an admin's account."""
-    if actor.has_role("admin"):
-        return
-    if actor.has_role("hr") and not target.has_role("admin"):
-        return
-    raise Forbidden("You may not change this account.")
+    return actor.has_role("admin") or (actor.has_role("hr") and not target.has_role("admin"))
+
+
+def check_may_manage(actor: StaffMember, target: StaffMember) -> None:
+    if not may_manage(actor, target):
+        raise Forbidden("You may not change this account.")
 
 
 def _set_roles(staff: StaffMember, roles: Iterable[str]) -> None:

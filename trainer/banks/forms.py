@@ -130,12 +130,16 @@ class QuestionForm(FlaskForm):
             row.keep_in_place.data = choice.keep_in_place
 
 
+# The import formats by the names people know them by (the upload form, the import's preview).
+FORMAT_LABELS = {"gift": "GIFT", "aiken": "Aiken",
+                 "paper": _l("Chinese practice paper (pasted from Word)"),
+                 "xlsx": _l("Spreadsheet (XLSX)"), "csv": "CSV", "moodlexml": "Moodle XML"}
+
+
 class ImportForm(FlaskForm):
     file = FileField(_l("File"), validators=[FileRequired()])
     format = SelectField(_l("Format"), default="auto", choices=[
-        ("auto", _l("Detect automatically")), ("gift", "GIFT"), ("aiken", "Aiken"),
-        ("paper", _l("Chinese practice paper (pasted from Word)")),
-        ("xlsx", _l("Spreadsheet (XLSX)")), ("csv", "CSV"), ("moodlexml", "Moodle XML")])
+        ("auto", _l("Detect automatically")), *FORMAT_LABELS.items()])
 
 
 class ConfirmImportForm(FlaskForm):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from trainer.banks import formats, services
 from trainer.banks.forms import (
+    FORMAT_LABELS,
     ActionForm,
     BankForm,
     ConfirmImportForm,
@@ -254,7 +255,9 @@ def export(bank_id: int):
 def _labels():
     return {"qtype_label": lambda t: QTYPE_LABELS.get(t, t),
             "difficulty_label": lambda d: DIFFICULTY_LABELS.get(d, d),
-            "issue_kind_label": lambda k: ISSUE_KIND_LABELS.get(k, k)}
+            "issue_kind_label": lambda k: ISSUE_KIND_LABELS.get(k, k),
+            "origin_label": lambda o: ORIGIN_LABELS.get(o, o),
+            "format_label": lambda f: FORMAT_LABELS.get(f, f)}
 
 
 QTYPE_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice"),
@@ -262,6 +265,8 @@ QTYPE_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice")
 DIFFICULTY_LABELS = {1: _l("Easy"), 2: _l("Medium"), 3: _l("Hard")}
 ISSUE_KIND_LABELS = {"error": _l("Error"), "incomplete": _l("Incomplete"),
                      "unsupported": _l("Unsupported type"), "skipped": _l("Skipped line")}
+ORIGIN_LABELS = {"shipped": _l("shipped with the site"), "web": _l("written in the site"),
+                 "import": _l("imported")}
 
 
 def register(app) -> None:

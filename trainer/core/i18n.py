@@ -5,6 +5,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from babel import Locale
+from babel.dates import get_timezone_location
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
@@ -57,6 +58,11 @@ def install_template_helpers(app: Flask) -> None:
     @app.template_filter("d")
     def _format_d(value: date | None, fmt: str = "medium") -> str:
         return format_date(value, fmt) if value else ""
+
+    @app.template_filter("tz_name")
+    def _timezone_name(zone: str) -> str:
+        # "中国（上海）时间" rather than "Asia/Shanghai", in the page's language.
+        return get_timezone_location(zone, locale=get_locale()) if zone else ""
 
     @app.template_filter("rich")
     def _rich(value: str | None, text_format: str = "markdown"):

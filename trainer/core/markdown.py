@@ -11,11 +11,12 @@ import nh3
 import tinycss2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 _ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "u", "s", "code", "pre", "blockquote", "ul", "ol", "li",
     "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td",
-    "a", "span", "sub", "sup", "img", "input", "del",
+    "a", "span", "sub", "sup", "img", "input", "del", "label",
 }
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -28,10 +29,11 @@ _ALLOWED_ATTRIBUTES = {
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    # Raw HTML in Markdown is not passed through; tables and strikethrough are on.
+    # Raw HTML in Markdown is not passed through; tables and strikethrough are on, and lessons'
+    # checklists ("- [ ] …") become boxes nobody can tick, each inside a label with its text.
     return MarkdownIt("commonmark", {"html": False, "linkify": False, "breaks": True}).enable(
         ["table", "strikethrough"]
-    )
+    ).use(tasklists_plugin, label=True)
 
 
 def _drop_resources_from_elsewhere(tag: str, attribute: str, value: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The navigation bar: each area adds its entries with the roles that see them."""
+"""The navigation bar (each area adds its entries with the roles that see them), and the rule
+for every link to a page that not everyone may open: show it only to those who may."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask_login import current_user
 
-from trainer.core.permissions import has_any_role
+from trainer.core.permissions import AUTHENTICATED, PUBLIC, declared_access, has_any_role
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,29 @@ def return_link(app: Flask, kind: str, obj: Any) -> str | None:
     return None
 
 
+def may_open(app: Flask, user, endpoint: str) -> bool:
+    """Whether this person may open the view, by the access it declares (the check every
+    request passes). Whose record it is the view decides, as before."""
+    access = declared_access(app, endpoint)
+    if access is None:
+        return False
+    if PUBLIC in access:
+        return True
+    return bool(getattr(user, "is_authenticated", False)) and \
+        (AUTHENTICATED in access or has_any_role(user, access))
+
+
 def install_nav(app: Flask) -> None:
     @app.context_processor
     def _nav():
         def nav_items() -> list[NavItem]:
             user = current_user._get_current_object()  # (the proxy resolved once per bar)
             items = sorted(app.extensions.get("trainer.nav", []), key=lambda i: i.order)
-            return [i for i in items if has_any_role(user, i.roles)]
+            return [i for i in items
+                    if has_any_role(user, i.roles) and may_open(app, user, i.endpoint)]
 
         def staff_panels(staff) -> list:
             return [render(staff) for render in app.extensions.get("trainer.staff_panels", [])]
 
-        return {"nav_items": nav_items, "staff_panels": staff_panels}
+        return {"nav_items": nav_items, "staff_panels": staff_panels,
+                "may_open": lambda endpoint: may_open(app, current_user, endpoint)}

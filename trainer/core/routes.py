@@ -1,5 +1,16 @@
-"""Site-wide endpoints that belong to no area: the health check and the settings page."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+"""Site-wide endpoints that belong to no area: the health check, the favicon, the settings
+page and dismissing a to-do."""
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,6 +31,15 @@ bp = Blueprint("core", __name__)
 def healthz():
     """A trivial answer for load balancers and for measuring the machine's floor."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    """The icon, for the browsers, feed readers and bookmarks that ask here by themselves (pages
+    link it and static/favicon.svg)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon")
 
 
 @bp.route("/settings", methods=["GET", "POST"])

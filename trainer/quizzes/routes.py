@@ -15,7 +15,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -175,7 +175,11 @@ def take(attempt_id: int):
 
 def _item_labels() -> dict[str, str]:
     """Translated once per page, not once per question (each call cost ~50 µs, 90 a page)."""
-    return {"question": _("Question %(n)d"), "points": _("%(p)s points"),
+    # Both forms unformatted: item_html picks one by each question's points.
+    translations = get_translations()
+    return {"question": _("Question %(n)d"),
+            "point": translations.ungettext("%(p)s point", "%(p)s points", 1),
+            "points": translations.ungettext("%(p)s point", "%(p)s points", 2),
             "multiple": _("choose all that apply"), "lock": _("Lock my answer and check it")}
 
 

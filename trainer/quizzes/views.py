@@ -85,7 +85,8 @@ def item_html(item: ItemView, labels: dict[str, str], *, practice: bool = False)
     kind = "checkbox" if item.qtype == "multiple" else "radio"
     disabled = " disabled" if item.locked else ""
     locked = ' data-locked="1"' if item.locked else ""
-    points = labels["points"] % {"p": "%g" % float(item.points)}
+    points = labels["point" if item.points == 1 else "points"] % {
+        "p": "%g" % float(item.points)}
     extra = ", " + labels["multiple"] if item.qtype == "multiple" else ""
     parts = [
         f'<fieldset class="question card mb-3" data-position="{pos}" data-version="{item.version}"'
