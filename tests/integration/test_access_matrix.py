@@ -74,6 +74,9 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/learn/<int:enrolment_id>/courses/<int:course_id>/quiz", "POST"): OWNER_ONLY,
     ("/tracks", "GET"): LEARNING_STAFF,
     ("/tracks/courses/<int:course_id>", "GET"): LEARNING_STAFF,
+    ("/tracks/courses/<int:course_id>/requirements", "POST"): LEARNING_STAFF,
+    ("/tracks/courses/<int:course_id>/requirements/<int:requirement_id>/remove", "POST"):
+        LEARNING_STAFF,
     ("/training/assign", "GET"): LEARNING_STAFF,
     ("/training/assign", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/extend", "POST"): LEARNING_STAFF,
@@ -260,10 +263,15 @@ def objects(users, make_staff, db_session):
     from trainer.core.models import TodoItem
 
     item = db_session.scalar(select(TodoItem).where(TodoItem.staff_id == target.id))
+    from trainer.learning.models import CourseRequirement
+
+    requirement = CourseRequirement(course_id=course.id, kind="class", created_at=utcnow())
+    db_session.add(requirement)
+    db_session.flush()
     db_session.commit()
     return {"department": target.department_id, "position": target.position_id,
             "login": target.login_id, "class": cls.id, "session": session.id,
-            "request": leave.id, "item": item.id, "step": 1,
+            "request": leave.id, "item": item.id, "step": 1, "requirement": requirement.id,
             "staff": target.id, "event": target.events[0].id, "bank": bank.id,
             "question": question.id, "quiz": quiz.id, "attempt": attempt.id,
             "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id}

@@ -17,6 +17,7 @@ from trainer.core.timeutil import utcnow
 from trainer.learning import services
 from trainer.learning.content import sync_courses
 from trainer.learning.models import (
+    CourseRequirement,
     Enrolment,
     EnrolmentRequirement,
     HoursEntry,
@@ -310,3 +311,28 @@ def test_a_course_page_during_an_attempt_offers_only_to_continue_it(assign, cont
     html = page.get_data(as_text=True)
     assert "data-continue" in html and "data-start" not in html
     assert "已用 1 次，共 3 次" in html
+
+
+def test_a_trainer_adds_a_classroom_requirement_to_a_course_in_the_site(
+        assign, content, client, users, make_staff, db_session):
+    course = services.track_by_key("reentry").courses[0]
+    before = assign(make_staff("learner"), "reentry")
+    client.login(users["trainer"].employee_no)
+    page = client.get(f"/tracks/courses/{course.id}").get_data(as_text=True)
+    assert "参加面授课" in page and 'name="kind" value="class"' in page
+    assert client.post(f"/tracks/courses/{course.id}/requirements",
+                       {"kind": "class"}).status_code == 302
+    refused = client.post(f"/tracks/courses/{course.id}/requirements", {"kind": "lessons"},
+                          follow_redirects=True)
+    assert "不能在此添加" in refused.get_data(as_text=True)
+    after = assign(make_staff("learner"), "reentry")
+    kinds = {e.id: {o.kind for o in services.progress(e).courses[0].others}
+             for e in (before, after)}
+    assert kinds[before.id] == set() and kinds[after.id] == {"class"}
+    requirement = db_session.scalar(select(CourseRequirement).where(
+        CourseRequirement.course_id == course.id, CourseRequirement.kind == "class"))
+    assert client.post(f"/tracks/courses/{course.id}/requirements/{requirement.id}/remove"
+                       ).status_code == 302
+    assert services.progress(after).courses[0].others[0].kind == "class"   # kept its copy
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action.like("course.requirement_%"))) == 2

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from trainer.accounts.models import StaffMember
 from trainer.accounts.rules import split_employee_nos
 from trainer.accounts.services import find_staff
+from trainer.core.actions import act
 from trainer.core.db import db
 from trainer.core.errors import DomainError
 from trainer.core.params import db_int
@@ -19,8 +20,8 @@ from trainer.core.timeutil import utcnow
 from trainer.core.todos import open_count, open_todos
 from trainer.learning import services
 from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, WaiveForm
-from trainer.learning.models import Course, Enrolment, Lesson, Track
-from trainer.learning.requirements import label_of
+from trainer.learning.models import Course, CourseRequirement, Enrolment, Lesson, Track
+from trainer.learning.requirements import KINDS, label_of
 
 bp = Blueprint("learning", __name__)
 MANAGERS = ("hr", "trainer", "admin")
@@ -135,8 +136,38 @@ def tracks():
 @roles_required(*MANAGERS)
 def course_admin(course_id: int):
     course_row = db.get_or_404(Course, course_id)
+    asked = db.session.scalars(select(CourseRequirement).where(
+        CourseRequirement.course_id == course_row.id).order_by(CourseRequirement.position)).all()
+    addable = [kind for kind in KINDS.values() if getattr(kind, "addable", False)
+               and kind.key not in {r.kind for r in asked}]
     return render_template("learning/course_admin.html", course=course_row,
-                           figures=services.course_figures().get(course_row.id, {}))
+                           figures=services.course_figures().get(course_row.id, {}),
+                           requirements=asked, addable=addable, action=ActionForm())
+
+
+@bp.route("/tracks/courses/<int:course_id>/requirements", methods=["POST"])
+@roles_required(*MANAGERS)
+def add_requirement(course_id: int):
+    course_row = db.get_or_404(Course, course_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return act(lambda: services.add_course_requirement(
+        current_user, course_row, request.form.get("kind", ""), now=utcnow()),
+        back=url_for("learning.course_admin", course_id=course_id),
+        done=_("Added: enrolments assigned from now on ask for it."))
+
+
+@bp.route("/tracks/courses/<int:course_id>/requirements/<int:requirement_id>/remove",
+          methods=["POST"])
+@roles_required(*MANAGERS)
+def remove_requirement(course_id: int, requirement_id: int):
+    requirement = db.get_or_404(CourseRequirement, requirement_id)
+    if requirement.course_id != course_id or not ActionForm().validate_on_submit():
+        abort(404)
+    return act(lambda: services.remove_course_requirement(current_user, requirement,
+                                                          now=utcnow()),
+               back=url_for("learning.course_admin", course_id=course_id),
+               done=_("Removed: enrolments assigned before keep it."))
 
 
 @bp.route("/training/assign", methods=["GET", "POST"])

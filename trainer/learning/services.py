@@ -248,6 +248,42 @@ def ensure_course_requirements(course: Course, *, now: datetime) -> None:
     db.session.flush()
 
 
+def add_course_requirement(actor: StaffMember, course: Course, kind: str, *,
+                           now: datetime) -> CourseRequirement:
+    """A trainer or HR adds a requirement of a kind an area registered as addable (a class
+    attended); it applies to enrolments assigned from now on."""
+    if not any(actor.has_role(r) for r in MANAGERS):
+        raise Forbidden("You may not change courses.")
+    registered = reqs.KINDS.get(kind)
+    if registered is None or not getattr(registered, "addable", False):
+        raise DomainError("This kind of requirement cannot be added here.")
+    exists = db.session.scalar(select(CourseRequirement).where(
+        CourseRequirement.course_id == course.id, CourseRequirement.kind == kind))
+    if exists is not None:
+        return exists
+    requirement = CourseRequirement(course_id=course.id, kind=kind, position=80,
+                                    created_at=now, created_by_id=actor.id)
+    db.session.add(requirement)
+    db.session.flush()
+    record_event(actor.id, "course.requirement_added", "course", course.id, now=now,
+                 details={"kind": kind})
+    return requirement
+
+
+def remove_course_requirement(actor: StaffMember, requirement: CourseRequirement, *,
+                              now: datetime) -> None:
+    """Remove an added requirement (the lessons and the quiz follow the course's files);
+    enrolments assigned before keep their copy."""
+    if not any(actor.has_role(r) for r in MANAGERS):
+        raise Forbidden("You may not change courses.")
+    if requirement.kind in ("lessons", "quiz"):
+        raise DomainError("The lessons and the quiz come with the course itself.")
+    record_event(actor.id, "course.requirement_removed", "course", requirement.course_id,
+                 now=now, details={"kind": requirement.kind})
+    db.session.delete(requirement)
+    db.session.flush()
+
+
 @dataclass
 class LessonStatus:
     lesson: Lesson
