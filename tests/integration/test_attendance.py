@@ -21,7 +21,7 @@ from trainer.attendance.models import (
 from trainer.core.errors import DomainError
 from trainer.core.models import AuditEvent, TodoItem
 from trainer.core.settings import centre_timezone, set_setting
-from trainer.core.timeutil import local_date, utcnow
+from trainer.core.timeutil import utcnow
 from trainer.learning import services as learning
 from trainer.learning.models import CourseRequirement, HoursEntry
 

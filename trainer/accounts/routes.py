@@ -39,12 +39,12 @@ from trainer.accounts.models import Department, Position, StaffEvent, StaffMembe
 from trainer.accounts.staff_import import template_csv
 from trainer.accounts.rules import describe_browser
 from trainer.accounts.throttle import throttle_of
+from trainer.core.actions import act
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.nav import home_endpoint
 from trainer.core.params import db_int
 from trainer.core.permissions import (
-    login_checked_in_query,
     public,
     roles_required,
     signed_in,
@@ -76,8 +76,6 @@ def today_local():
 @bp.before_app_request
 def _require_own_password():
     """Someone signed in with a one-time password chooses their own before anything else."""
-    if login_checked_in_query(current_app):
-        return None  # the view's statement refuses such a login, then checks it in full
     if (current_user.is_authenticated and current_user.must_change_password
             and request.endpoint not in _ALLOWED_BEFORE_PASSWORD_CHANGE
             and not (request.endpoint or "").endswith("static")):
@@ -445,16 +443,10 @@ def staff_set_active(staff_id: int):
         return _ask_first(staff, "deactivate")
     if enable and not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.set_login_enabled(current_user, staff, enable, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "danger")
-    else:
-        db.session.commit()
-        flash(_("The account is active again.") if enable else _("The account is deactivated."),
-              "success")
-    return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
+    return act(lambda: services.set_login_enabled(current_user, staff, enable, now=utcnow()),
+               back=url_for("accounts.staff_detail", staff_id=staff.id),
+               done=_("The account is active again.") if enable
+               else _("The account is deactivated."))
 
 
 @bp.route("/staff/<int:staff_id>/events", methods=["POST"])
@@ -468,20 +460,13 @@ def staff_record_event(staff_id: int):
             for error in errors:
                 flash(str(error), "danger")
         return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
-    try:
-        event = services.record_staff_event(
-            current_user, staff, kind=form.kind.data, occurred_on=form.occurred_on.data,
-            note=form.note.data or "", position=form.position.data, now=utcnow(),
-            today=today_local())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "danger")
-    else:
-        db.session.commit()
-        flash(_("The event is recorded."), "success")
-        for notice in event.notices:
-            flash(notice.translated(), "info")
-    return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
+    return act(lambda: services.record_staff_event(
+        current_user, staff, kind=form.kind.data, occurred_on=form.occurred_on.data,
+        note=form.note.data or "", position=form.position.data, now=utcnow(),
+        today=today_local()),
+        back=url_for("accounts.staff_detail", staff_id=staff.id),
+        done=lambda event: [_("The event is recorded."),
+                            *(notice.translated() for notice in event.notices)])
 
 
 @bp.route("/staff/<int:staff_id>/events/<int:event_id>/void", methods=["POST"])
@@ -494,15 +479,10 @@ def staff_void_event(staff_id: int, event_id: int):
     if not form.validate_on_submit():
         flash(_("Say why the event is voided."), "danger")
         return redirect(url_for("accounts.staff_detail", staff_id=staff_id))
-    try:
-        services.void_staff_event(current_user, event, note=form.note.data, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "danger")
-    else:
-        db.session.commit()
-        flash(_("The event is voided."), "success")
-    return redirect(url_for("accounts.staff_detail", staff_id=staff_id))
+    return act(lambda: services.void_staff_event(current_user, event, note=form.note.data,
+                                                 now=utcnow()),
+               back=url_for("accounts.staff_detail", staff_id=staff_id),
+               done=_("The event is voided."))
 
 
 @bp.route("/staff/import", methods=["GET", "POST"])
@@ -622,17 +602,11 @@ def list_entry_active(kind: str, entry_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     enable = request.form.get("enable") == "1"
-    try:
-        services.set_list_entry_active(current_user, entry, enable, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s is in use again.", name=entry.name) if enable else
-              _("%(name)s is deactivated: no longer offered, and kept on the records that hold "
-                "it.", name=entry.name), "success")
-    return redirect(url_for("accounts.list_entries", kind=kind))
+    return act(lambda: services.set_list_entry_active(current_user, entry, enable, now=utcnow()),
+               back=url_for("accounts.list_entries", kind=kind),
+               done=_("%(name)s is in use again.", name=entry.name) if enable else
+               _("%(name)s is deactivated: no longer offered, and kept on the records that hold "
+                 "it.", name=entry.name))
 
 
 @bp.route("/staff/departments/<int:entry_id>/delete", defaults={"kind": "departments"},
@@ -644,16 +618,9 @@ def list_entry_delete(kind: str, entry_id: int):
     entry = _list_entry(kind, entry_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    name = entry.name
-    try:
-        services.delete_list_entry(current_user, entry, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s is deleted.", name=name), "success")
-    return redirect(url_for("accounts.list_entries", kind=kind))
+    return act(lambda: services.delete_list_entry(current_user, entry, now=utcnow()),
+               back=url_for("accounts.list_entries", kind=kind),
+               done=_("%(name)s is deleted.", name=entry.name))
 
 
 def _flash_form_errors(form) -> None:

@@ -12,10 +12,14 @@ from trainer.core.db import db
 from trainer.core.errors import DomainError, Forbidden, NotFound
 
 
-def act(change: Callable[[], Any], *, back: str, done: str | Callable[[Any], str] | None = None
+Done = str | list[str] | None
+
+
+def act(change: Callable[[], Any], *, back: str, done: Done | Callable[[Any], Done] = None
         ) -> Response:
     """Run `change` (one service call) in the request's transaction and redirect to `back`.
-    `done` is the success message, or a function of the service's result that makes it. A
+    `done` is the success message (or several: the first is the success, the rest follow as
+    notes), or a function of the service's result that makes it. A
     refusal that is about access (NotFound, Forbidden) is answered by the error page, with its
     status."""
     try:
@@ -27,7 +31,7 @@ def act(change: Callable[[], Any], *, back: str, done: str | Callable[[Any], str
         flash(exc.translated(), "danger")
         return redirect(back)
     db.session.commit()
-    message = done(result) if callable(done) else done
-    if message:
-        flash(message, "success")
+    messages = done(result) if callable(done) else done
+    for index, message in enumerate([messages] if isinstance(messages, str) else messages or []):
+        flash(message, "success" if index == 0 else "info")
     return redirect(back)

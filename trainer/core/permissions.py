@@ -43,36 +43,12 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
-def checks_login_in_query(view: F) -> F:
-    """Mark a signed-in view that proves the login inside its own SQL statement (the staff row's
-    session token, active account, own password chosen), so the request need not load the person
-    first. Such a view must call `session_identity()`, check it in the statement, and fall back
-    to `current_user` (the full check) whenever the statement refuses. Exam day's autosave uses
-    it: loading the person cost a quarter of each save (bench/profile_exam.py)."""
-    view._login_in_query = True  # type: ignore[attr-defined]
-    return view
-
-
-def session_identity() -> tuple[int, str] | None:
-    """(staff id, session token) from the signed session cookie, without touching the database;
-    None when the session carries no login (e.g. only a remember-me cookie)."""
-    from flask import session
-
-    return identity_in(session)
-
-
 def identity_in(session_data) -> tuple[int, str] | None:
     """(staff id, session token) of the login a session's data carries, or None."""
     staff_id, _, token = str(session_data.get("_user_id") or "").partition(":")
     if not staff_id.isdigit() or not token:
         return None
     return int(staff_id), token
-
-
-def login_checked_in_query(app: Flask) -> bool:
-    """Whether this request's view proves the login itself and the session carries one."""
-    view = app.view_functions.get(request.endpoint or "")
-    return bool(getattr(view, "_login_in_query", False)) and session_identity() is not None
 
 
 def has_any_role(user: Any, roles: tuple[str, ...] | list[str]) -> bool:
@@ -101,8 +77,6 @@ def install_access_check(app: Flask) -> None:
             app.logger.error("View %s declares no access rule; refused", request.endpoint)
             abort(403)
         if PUBLIC in access:
-            return None
-        if access == (AUTHENTICATED,) and login_checked_in_query(app):
             return None
         if not current_user.is_authenticated:
             if request.method == "GET":

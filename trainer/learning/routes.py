@@ -214,18 +214,11 @@ def _managed_enrolment(enrolment_id: int) -> Enrolment:
 def _change_enrolment(enrolment_id: int, form, change, done: str, invalid: str):
     """Extend or waive: validate, call the service, commit once, back to the staff page."""
     item = _managed_enrolment(enrolment_id)
+    back = url_for("accounts.staff_detail", staff_id=item.staff_id)
     if not form.validate_on_submit():
         flash(invalid, "danger")
-    else:
-        try:
-            change(item, form)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.translated(), "danger")
-        else:
-            db.session.commit()
-            flash(done, "success")
-    return redirect(url_for("accounts.staff_detail", staff_id=item.staff_id))
+        return redirect(back)
+    return act(lambda: change(item, form), back=back, done=done)
 
 
 @bp.route("/training/enrolments/<int:enrolment_id>/extend", methods=["POST"])

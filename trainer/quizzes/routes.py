@@ -26,6 +26,7 @@ from trainer.accounts.rules import split_employee_nos
 from trainer.accounts.services import find_staff
 from trainer.banks.models import Category, QuestionBank
 from trainer.banks.formats.base import parse_category_path
+from trainer.core.actions import act
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.nav import return_link
@@ -499,19 +500,12 @@ def set_override(quiz_id: int):
               "danger")
         return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
     tz = current_user.timezone
-    try:
-        services.set_override(current_user, quiz, staff,
-                              extra_time_s=(form.extra_minutes.data or 0) * 60,
-                              extra_attempts=form.extra_attempts.data or 0,
-                              open_at=to_utc(form.open_at.data, tz),
-                              close_at=to_utc(form.close_at.data, tz), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.translated(), "danger")
-    else:
-        db.session.commit()
-        flash(_("The override for %(name)s is saved.", name=staff.name), "success")
-    return redirect(url_for("quizzes.attempts", quiz_id=quiz.id))
+    return act(lambda: services.set_override(
+        current_user, quiz, staff, extra_time_s=(form.extra_minutes.data or 0) * 60,
+        extra_attempts=form.extra_attempts.data or 0, open_at=to_utc(form.open_at.data, tz),
+        close_at=to_utc(form.close_at.data, tz), now=utcnow()),
+        back=url_for("quizzes.attempts", quiz_id=quiz.id),
+        done=_("The override for %(name)s is saved.", name=staff.name))
 
 
 @bp.route("/quizzes/<int:quiz_id>/assign", methods=["POST"])
