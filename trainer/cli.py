@@ -70,13 +70,16 @@ def register_commands(app: Flask) -> None:
             db.session.commit()
             if demo:
                 from trainer.accounts.demo import DEMO_PASSWORD, create_demo_staff
+                from trainer.attendance.demo import create_demo_classes, require_the_class
                 from trainer.learning.demo import finish_demo_learning, prepare_demo_settings
                 from trainer.quizzes.demo import create_demo_exam
 
                 prepare_demo_settings(now=now)
+                require_the_class(now=now)
                 created = create_demo_staff(now=now, today=local_date(now, None))
                 create_demo_exam(now=now)
                 finish_demo_learning(now=now)
+                create_demo_classes(now=now)
                 db.session.commit()
                 if created:
                     click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)

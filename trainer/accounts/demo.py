@@ -46,6 +46,9 @@ DEMO_STAFF = (
     DemoPerson("K0006", "周婷", "客服二部", "坐席", 240, ("learner",), "in-service"),
     DemoPerson("K0007", "吴昊", "客服二部", "坐席", 600, ("learner",), "on leave"),
     DemoPerson("K0008", "郑丽", "客服二部", "柜台服务员", 20, ("learner",), "new hire"),
+    DemoPerson("K0009", "黄磊", "客服一部", "坐席", 12, ("learner",), "new hire"),
+    DemoPerson("K0010", "林芳", "客服二部", "坐席", 9, ("learner",), "new hire"),
+    DemoPerson("K0011", "何军", "客服二部", "坐席", 7, ("learner",), "new hire"),
 )
 
 

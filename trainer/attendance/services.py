@@ -553,8 +553,11 @@ class Scan:
     device_token: str | None = None
 
 
-def _scan_mark(session: ClassSession, person: StaffMember, *, at: datetime, now: datetime,
-               via: str, scan: Scan) -> str:
+def record_scan(session: ClassSession, person: StaffMember, *, at: datetime, now: datetime,
+                via: str, scan: Scan) -> str:
+    """The check-in or check-out a scan at `at` makes, once its code has been checked (by the
+    two functions below; the demo replays yesterday's scans through it). Returns "check_in",
+    "check_out" or "already"."""
     cls = session.training_class
     if cls.closed_at is not None or session.closed_at is not None:
         raise DomainError("This session is closed; ask the trainer to correct your "
@@ -595,7 +598,7 @@ def check_in_with_code(person: StaffMember, code: str, *, now: datetime, scan: S
         ClassSession.starts_at <= soon, ClassSession.ends_at >= now - timedelta(hours=8)))
     for session in candidates:
         if rules.matching_step(session.secret, code, now, step_s) is not None:
-            return session, _scan_mark(session, person, at=now, now=now, via="code", scan=scan)
+            return session, record_scan(session, person, at=now, now=now, via="code", scan=scan)
     raise DomainError("That code is not valid now: codes change every %(s)d seconds. Type the "
                       "one on the screen.", s=step_s)
 
@@ -607,7 +610,7 @@ def check_in_with_scan(person: StaffMember, session: ClassSession, *, step: int,
     step_s = get_setting("code_step_s")
     if not rules.code_matches(session.secret, code, step, scanned_at, step_s):
         raise DomainError("That code is not valid now: scan the one on the screen.")
-    return _scan_mark(session, person, at=scanned_at, now=now, via="qr", scan=scan)
+    return record_scan(session, person, at=scanned_at, now=now, via="qr", scan=scan)
 
 
 def scan_is_valid(session: ClassSession, step: int, code: str, now: datetime) -> bool:

@@ -248,11 +248,11 @@ def ensure_course_requirements(course: Course, *, now: datetime) -> None:
     db.session.flush()
 
 
-def add_course_requirement(actor: StaffMember, course: Course, kind: str, *,
+def add_course_requirement(actor: StaffMember | None, course: Course, kind: str, *,
                            now: datetime) -> CourseRequirement:
     """A trainer or HR adds a requirement of a kind an area registered as addable (a class
-    attended); it applies to enrolments assigned from now on."""
-    if not any(actor.has_role(r) for r in MANAGERS):
+    attended); it applies to enrolments assigned from now on. actor=None: the system (demo)."""
+    if actor is not None and not any(actor.has_role(r) for r in MANAGERS):
         raise Forbidden("You may not change courses.")
     registered = reqs.KINDS.get(kind)
     if registered is None or not getattr(registered, "addable", False):
@@ -262,10 +262,10 @@ def add_course_requirement(actor: StaffMember, course: Course, kind: str, *,
     if exists is not None:
         return exists
     requirement = CourseRequirement(course_id=course.id, kind=kind, position=80,
-                                    created_at=now, created_by_id=actor.id)
+                                    created_at=now, created_by_id=actor.id if actor else None)
     db.session.add(requirement)
     db.session.flush()
-    record_event(actor.id, "course.requirement_added", "course", course.id, now=now,
+    record_event(actor.id if actor else None, "course.requirement_added", "course", course.id, now=now,
                  details={"kind": kind})
     return requirement
 
