@@ -1,0 +1,96 @@
+"""PDFs from HTML with WeasyPrint: the classroom's sign-in sheet and a closed class's evidence
+today, certificates tomorrow.
+
+- WeasyPrint is imported on the first rendering, not with the app: the import alone takes about
+  a second, which no page and no worker start should pay for.
+- One FontConfiguration per process: it keeps the fonts Pango has loaded, so a warm Chinese page
+  renders in tens of milliseconds. Chinese text needs a CJK font (Debian's fonts-wqy-microhei,
+  named first in static/css/pdf.css) and HarfBuzz's subsetter (libharfbuzz-subset0; without it
+  a Chinese page takes seconds): `make system-deps` installs both.
+- A rendering reads nothing from the network and nothing from the disk but the app's own static
+  files: `data:` URLs (QR codes, charts) and files under static/ are fetched, anything else is
+  refused (WeasyPrint logs it and leaves the resource out). Names and notes people typed end up
+  in these documents; escaped as they are, a mistake in a template still cannot make the server
+  fetch a URL or read /etc.
+"""
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from trainer import PROJECT_ROOT
+
+__all__ = ["STATIC_ROOT", "render"]
+
+STATIC_ROOT = PROJECT_ROOT / "static"
+# Every document starts from this: page size, the CJK font, tables.
+BASE_STYLESHEET = "css/pdf.css"
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def render(html: str, *, stylesheets: Sequence[str] = ()) -> bytes:
+    """The PDF of `html`, styled by static/css/pdf.css and then `stylesheets` (paths under
+    static/). Relative URLs in the document name static files too."""
+    weasyprint, fonts, fetcher = _weasyprint()
+    base_url = STATIC_ROOT.as_uri() + "/"
+    sheets = [weasyprint.CSS(string=_static_file(name).read_text(encoding="utf-8"),
+                             base_url=base_url, url_fetcher=fetcher, font_config=fonts)
+              for name in (BASE_STYLESHEET, *stylesheets)]
+    # Pango's font map is not meant to be shared by threads rendering at once (the development
+    # server and threaded workers); a page renders in tens of milliseconds, so they take turns.
+    with _lock:
+        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
+            stylesheets=sheets, font_config=fonts)
+
+
+def _weasyprint():
+    """(the module, this process's FontConfiguration, the fetcher), made on first use; a
+    forked worker makes its own rather than sharing its parent's font map."""
+    if _state.get("pid") != os.getpid():
+        with _lock:
+            if _state.get("pid") != os.getpid():
+                import weasyprint
+                from weasyprint.text.fonts import FontConfiguration
+
+                _state.update(module=weasyprint, fonts=FontConfiguration(),
+                              fetcher=local_fetcher(), pid=os.getpid())
+    return _state["module"], _state["fonts"], _state["fetcher"]
+
+
+def _static_file(name: str) -> Path:
+    path = (STATIC_ROOT / name).resolve()
+    if not path.is_relative_to(STATIC_ROOT.resolve()) or not path.is_file():
+        raise ValueError(f"not a static file: {name}")
+    return path
+
+
+def local_fetcher():
+    """WeasyPrint's URL fetcher, allowed only `data:` URLs and the app's static files."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalFetcher(URLFetcher):
+        def __init__(self) -> None:
+            # The parent's own check, should a URL reach it: data: only.
+            super().__init__(allowed_protocols=("data",), allow_redirects=False)
+
+        def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file" and parts.netloc in ("", "localhost"):
+                path = Path(unquote(parts.path)).resolve()
+                root = STATIC_ROOT.resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": kind})
+            raise ValueError(f"a PDF fetches only data: URLs and static files, not {url}")
+
+    return LocalFetcher()
