@@ -104,11 +104,13 @@ def _import_models() -> None:
     import trainer.banks.models  # noqa: F401
     import trainer.learning.models  # noqa: F401
     import trainer.attendance.models  # noqa: F401
+    import trainer.certificates.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
     # Every area's settings, so the settings page and get_setting know them all.
     import trainer.learning.settings  # noqa: F401
     import trainer.attendance.settings  # noqa: F401
+    import trainer.certificates.settings  # noqa: F401
 
 
 def _connect_subscriptions() -> None:
@@ -116,8 +118,11 @@ def _connect_subscriptions() -> None:
     from trainer.attendance.subscriptions import connect as connect_attendance
     from trainer.learning.subscriptions import connect as connect_learning
 
+    from trainer.certificates.subscriptions import connect as connect_certificates
+
     connect_learning()
     connect_attendance()
+    connect_certificates()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -127,6 +132,8 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.banks.cli import register_cli as register_banks_cli
     from trainer.attendance.cli import register_cli as register_attendance_cli
     from trainer.attendance.routes import register as register_attendance
+    from trainer.certificates.cli import register_cli as register_certificates_cli
+    from trainer.certificates.routes import register as register_certificates
     from trainer.banks.routes import register as register_banks
     from trainer.cli import register_commands
     from trainer.learning.cli import register_cli as register_learning_cli
@@ -151,6 +158,8 @@ def _register_blueprints(app: Flask) -> None:
     register_learning_cli(app)
     register_attendance(app)
     register_attendance_cli(app)
+    register_certificates(app)
+    register_certificates_cli(app)
     register_commands(app)
 
 

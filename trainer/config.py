@@ -64,6 +64,16 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
     if production and (not secret_key or len(secret_key) < 16):
         raise ConfigError("TRAINER_SECRET_KEY is too short for production")
     redis_url = overrides.pop("REDIS_URL", None) or os.environ.get("TRAINER_REDIS_URL") or None
+    # Certificates' QR codes and links are built from it, also by commands that have no request
+    # to take a host from: required in production.
+    public_url = overrides.get("PUBLIC_URL") or os.environ.get("TRAINER_PUBLIC_URL") or ""
+    if production and not public_url.startswith(("https://", "http://")):
+        raise ConfigError("TRAINER_PUBLIC_URL must be set in production (e.g. "
+                          "https://trainer.example.com)")
+    signing_passphrase = overrides.get("SIGNING_PASSPHRASE") or os.environ.get(
+        "TRAINER_SIGNING_PASSPHRASE") or ""
+    if production and not signing_passphrase:
+        raise ConfigError("TRAINER_SIGNING_PASSPHRASE must be set in production")
     secure_cookies = _env_bool("TRAINER_SECURE_COOKIES", production)
 
     config: dict[str, Any] = {
@@ -111,6 +121,12 @@ def build_config(instance_path: Path, overrides: dict[str, Any] | None = None) -
         # Production) the exam pool is apart already, and a lowered priority only starves the
         # sign-ins of a login rush (bench/exam_day.py), so 0 (normal priority) is the default.
         "PASSWORD_HASH_NICENESS": int(os.environ.get("TRAINER_PASSWORD_HASH_NICENESS", "0")),
+        "PUBLIC_URL": (public_url or "http://127.0.0.1:5000").rstrip("/"),
+        # The PKCS#12 certificates are signed with (`trainer setup` makes a self-signed one when
+        # there is none) and its passphrase (in development, generated into the instance folder).
+        "SIGNING_KEY_PATH": os.environ.get("TRAINER_SIGNING_KEY",
+                                           str(instance_path / "signing.p12")),
+        "SIGNING_PASSPHRASE": signing_passphrase,
         # Saves and submits in flight when the time runs out are accepted for this long.
         "QUIZ_GRACE_S": int(os.environ.get("TRAINER_QUIZ_GRACE_S", "30")),
     }

@@ -47,7 +47,9 @@ LESSON = """# 接待客户
 """
 # Not pages: files, JSON and plain-text answers are fetched, not shown; a QR code's target only
 # passes the scan on (to sign-in or the confirmation).
-NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.scan"}
+NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.scan",
+             "certificates.download", "certificates.external_file", "certificates.export_zip",
+             "certificates.seal_image"}
 
 
 @dataclass
@@ -130,6 +132,7 @@ def seed_site(secret_key: str) -> Site:
     learning.ensure_course_requirements(course, now=now)
     learning.copy_requirements(enrolment, track)
     cls, session, kiosk_token = _classroom(trainer, learner, other, course, now, secret_key)
+    certificate, external = _certificates(cls, learner, staff["hr"], now)
     departments = accounts.list_entries(accounts.Department)
     positions = accounts.list_entries(accounts.Position)
     return Site(
@@ -138,7 +141,8 @@ def seed_site(secret_key: str) -> Site:
         ids={"staff": other.id, "bank": bank.id, "question": question.id, "quiz": exam.id,
              "attempt": in_progress.id, "enrolment": enrolment.id, "course": course.id,
              "lesson": lesson.id, "token": staging.token, "class": cls.id,
-             "session": session.id, "entry": departments[0].id},
+             "session": session.id, "entry": departments[0].id,
+             "certificate": certificate.id, "external": external.id, "code": certificate.code},
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
@@ -172,6 +176,29 @@ def _classroom(trainer, learner, other, course, now, secret_key):
     token = URLSafeTimedSerializer(secret_key, salt="attendance-kiosk").dumps(
         session.id)
     return cls, session, token
+
+
+def _certificates(cls, learner, hr, now):
+    """The class's 结业证书 for the learner (one reissued, so its page says so) and an external
+    certificate they handed in."""
+    import io
+    from decimal import Decimal
+
+    from PIL import Image
+
+    from trainer.certificates import services as certificates
+
+    cls.issues_certificate = True
+    certificate = certificates.issue_for_class(cls, learner.id, now=now)
+    certificates.reissue(hr, certificate, note="姓名更正", now=now)
+    scan = io.BytesIO()
+    Image.new("RGB", (60, 40), "white").save(scan, format="PNG")
+    external = certificates.add_external(
+        learner, learner, data=scan.getvalue(), filename="证书.png", issuer="市职业技能鉴定中心",
+        title="呼叫中心服务员（四级）", started_on=now.date() - timedelta(days=3),
+        finished_on=now.date() - timedelta(days=2), hours=Decimal(16), category="岗位技能",
+        now=now)
+    return certificate, external
 
 
 def visitors_of(app: Flask, rule: Rule) -> tuple[str, ...]:

@@ -29,6 +29,9 @@ GONE = {v: 410 for v in VISITORS}
 NOT_FOUND = {v: 404 for v in VISITORS}
 # Another person's sign-in, through one's own devices page: as if it did not exist.
 NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
+# Another person's certificate or the file they handed in: theirs and HR's.
+THEIRS_OR_HR = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: OK, ADMIN: OK}
+ADMINS = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: OK}
 
 # (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
@@ -164,6 +167,23 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/staff/positions/<int:entry_id>/edit", "POST"): STAFF_ADMIN,
     ("/staff/positions/<int:entry_id>/active", "POST"): STAFF_ADMIN,
     ("/staff/positions/<int:entry_id>/delete", "POST"): STAFF_ADMIN,
+    ("/verify", "GET"): EVERYONE,
+    ("/verify/<code>", "GET"): NOT_FOUND,
+    ("/certificates", "GET"): SIGNED_IN,
+    ("/certificates/<int:certificate_id>.pdf", "GET"): THEIRS_OR_HR,
+    ("/certificates/external", "POST"): SIGNED_IN,
+    ("/certificates/external/<int:external_id>/file", "GET"): THEIRS_OR_HR,
+    ("/training/certificates", "GET"): STAFF_ADMIN,
+    ("/training/certificates/export.zip", "GET"): STAFF_ADMIN,
+    ("/training/certificates/<int:certificate_id>/revoke", "POST"): STAFF_ADMIN,
+    ("/training/certificates/<int:certificate_id>/reissue", "POST"): STAFF_ADMIN,
+    ("/training/certificates/external", "GET"): STAFF_ADMIN,
+    ("/training/certificates/external/<int:external_id>/decide", "POST"): STAFF_ADMIN,
+    ("/staff/<int:staff_id>/external", "POST"): STAFF_ADMIN,
+    ("/training/certificates/seal", "GET"): ADMINS,
+    ("/training/certificates/seal", "POST"): ADMINS,
+    # No seal uploaded here: the administrator finds none.
+    ("/training/certificates/seal.png", "GET"): {**ADMINS, ADMIN: 404},
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
@@ -268,13 +288,22 @@ def objects(users, make_staff, db_session):
     requirement = CourseRequirement(course_id=course.id, kind="class", created_at=utcnow())
     db_session.add(requirement)
     db_session.flush()
+    from trainer.certificates import services as certificates
+
+    cls.issues_certificate = True
+    certificate = certificates.issue_for_class(cls, target.id, now=utcnow())
+    external = certificates.add_external(
+        target, target, data=b"%PDF-1.4\ntrailer<<>>\n%%EOF\n", filename="scan.pdf",
+        issuer="外部机构", title="沟通技巧", started_on=utcnow().date(),
+        finished_on=utcnow().date(), hours=Decimal(2), category="其他", now=utcnow())
     db_session.commit()
     return {"department": target.department_id, "position": target.position_id,
             "login": target.login_id, "class": cls.id, "session": session.id,
             "request": leave.id, "item": item.id, "step": 1, "requirement": requirement.id,
             "staff": target.id, "event": target.events[0].id, "bank": bank.id,
             "question": question.id, "quiz": quiz.id, "attempt": attempt.id,
-            "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id}
+            "enrolment": enrolment.id, "course": course.id, "lesson": lesson.id,
+            "certificate": certificate.id, "external": external.id}
 
 
 @pytest.mark.parametrize("visitor", VISITORS)

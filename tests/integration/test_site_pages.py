@@ -77,7 +77,7 @@ ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 PRODUCT_TERMS = {"GIFT", "Aiken", "Moodle", "XML", "XLSX", "CSV", "Excel", "Word", "PDF", "URL",
                  "UTF", "GBK", "Markdown", "HTML", "Chrome", "Chromium", "Firefox", "Safari",
                  "Edge", "Opera", "WeChat", "DingTalk", "Windows", "Android", "iPhone", "iPad",
-                 "macOS", "ChromeOS", "Linux"}
+                 "macOS", "ChromeOS", "Linux", "JPEG", "PNG", "ZIP", "SHA"}
 # Attributes a person reads (or hears from a screen reader), and the messages the page's
 # scripts show (kept in data-msg-* attributes).
 READ_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt"}

@@ -80,8 +80,12 @@ def register_error_handlers(app: Flask) -> None:
         status = error.code or 500
         message = None
         if status == 429:
-            message = gettext("Too many failed sign-in attempts. Wait a few minutes and try "
-                              "again, or ask HR to reset your password.")
+            # A limit that says what it limits (Flask-Limiter's error_message) speaks for
+            # itself; the sign-in's is the default.
+            limit = getattr(error, "limit", None)
+            message = error.description if getattr(limit, "error_message", None) else gettext(
+                "Too many failed sign-in attempts. Wait a few minutes and try again, or ask "
+                "HR to reset your password.")
         if status == 413:
             limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
             message = gettext("The file is too large: the limit is %(mb)d MB.", mb=limit_mb)

@@ -33,11 +33,12 @@ def settings_form(actor, formdata=None) -> FlaskForm:
     class SettingsForm(FlaskForm):
         pass
 
-    for key, definition in REGISTRY.items():
+    shown = {key: d for key, d in REGISTRY.items() if not d.hidden}
+    for key, definition in shown.items():
         setattr(SettingsForm, key, _field(definition, not may_change(actor, definition)))
     form = SettingsForm(formdata=formdata) if formdata is not None else SettingsForm()
     if formdata is None:
-        for key, definition in REGISTRY.items():
+        for key, definition in shown.items():
             value = get_setting(key)
             field = getattr(form, key)
             if definition.kind == "list":
@@ -54,6 +55,8 @@ def submitted_values(form, actor) -> dict:
     page did not send keeps its value; an unticked box is sent as nothing, so it is False)."""
     values = {}
     for key, definition in REGISTRY.items():
+        if definition.hidden:
+            continue
         field = getattr(form, key)
         if not may_change(actor, definition):
             continue

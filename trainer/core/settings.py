@@ -39,6 +39,7 @@ class SettingDef:
     optional: bool = False           # a date or text that may be empty (None)
     check: Callable[[Any], str | None] | None = None  # extra rule: a msgid when refused
     order: int = 0
+    hidden: bool = False             # set by its own page (an uploaded file), not the settings page
     extra: dict = field(default_factory=dict)
 
 
@@ -196,7 +197,8 @@ def save_settings(actor: Any, values: dict[str, Any], *, now: datetime) -> list[
 def grouped() -> list[tuple[str, Any, list[SettingDef]]]:
     """(area, label, settings) in page order."""
     areas: dict[str, list[SettingDef]] = {}
-    for definition in sorted(REGISTRY.values(), key=lambda d: (d.order, d.key)):
+    for definition in sorted((d for d in REGISTRY.values() if not d.hidden),
+                             key=lambda d: (d.order, d.key)):
         areas.setdefault(definition.area, []).append(definition)
     order = list(AREA_LABELS)
     return [(area, AREA_LABELS.get(area, area), items)
