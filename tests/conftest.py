@@ -211,6 +211,24 @@ def users(make_staff):
     }
 
 
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The demo site as `trainer setup --demo` makes it (a fresh SQLite database; run twice, as
+    it is idempotent), shared by the demo checks of each area. Read it; change nothing another
+    area's check reads."""
+    path = tmp_path_factory.mktemp("demo")
+    application = create_app({"INSTANCE_PATH": str(path),
+                              "DATABASE_URL": f"sqlite:///{path}/demo.db",
+                              "SECRET_KEY": "k" * 32, "TEMPLATE_CACHE_DIR": ""})
+    result = application.test_cli_runner().invoke(args=["setup", "--demo"])
+    assert result.exit_code == 0, result.output
+    again = application.test_cli_runner().invoke(args=["setup", "--demo"])   # idempotent
+    assert again.exit_code == 0, again.output
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
 def csrf_from(html: str) -> str:
     match = _CSRF_META.search(html)
     assert match

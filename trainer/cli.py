@@ -59,11 +59,18 @@ def register_commands(app: Flask) -> None:
         Idempotent: running it twice changes nothing the second time."""
         from flask_migrate import upgrade
 
+        from trainer.certificates.signing import ensure_key
         from trainer.core.db import db, write_intent
+        from trainer.core.settings import get_setting
         from trainer.core.timeutil import local_date, utcnow
 
         upgrade()
         now = utcnow()
+        # The centre's key for signing certificates, unless it supplied its own.
+        if ensure_key(current_app.config, common_name=get_setting("centre_name")):
+            click.echo("Signing certificate made (self-signed): "
+                       f"{current_app.config['SIGNING_KEY_PATH']}.")
+        db.session.rollback()
         with write_intent():
             for step in _content_steps():
                 click.echo(step(now=now).summary())
@@ -71,6 +78,7 @@ def register_commands(app: Flask) -> None:
             if demo:
                 from trainer.accounts.demo import DEMO_PASSWORD, create_demo_staff
                 from trainer.attendance.demo import create_demo_classes, require_the_class
+                from trainer.certificates.demo import create_demo_certificates
                 from trainer.learning.demo import finish_demo_learning, prepare_demo_settings
                 from trainer.quizzes.demo import create_demo_exam
 
@@ -80,6 +88,7 @@ def register_commands(app: Flask) -> None:
                 create_demo_exam(now=now)
                 finish_demo_learning(now=now)
                 create_demo_classes(now=now)
+                create_demo_certificates(now=now)
                 db.session.commit()
                 if created:
                     click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
@@ -88,6 +97,11 @@ def register_commands(app: Flask) -> None:
                                    f"{'/'.join(person.roles)}  ({person.story})")
                 else:
                     click.echo("Demo accounts already exist (password: %s)." % DEMO_PASSWORD)
+        if demo:
+            from trainer.certificates.document import render_pending
+
+            # (in production `trainer certificates render` runs from cron)
+            click.echo(f"Certificates rendered: {render_pending()}.")
         if current_app.jinja_env.bytecode_cache is not None:
             from trainer.core.templates import compile_templates
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
-from trainer import create_app
 from trainer.accounts.demo import DEMO_PASSWORD
 from trainer.accounts.models import StaffMember
 from trainer.attendance import rules, services
@@ -19,21 +17,7 @@ from trainer.core.db import db
 from trainer.core.timeutil import utcnow
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("demo")
-    app = create_app({"INSTANCE_PATH": str(path), "DATABASE_URL": f"sqlite:///{path}/demo.db",
-                      "SECRET_KEY": "k" * 32, "TEMPLATE_CACHE_DIR": ""})
-    result = app.test_cli_runner().invoke(args=["setup", "--demo"])
-    assert result.exit_code == 0, result.output
-    again = app.test_cli_runner().invoke(args=["setup", "--demo"])   # idempotent
-    assert again.exit_code == 0, again.output
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-
-
-def _sign_in(app, number):
+def sign_in(app, number):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
@@ -62,7 +46,7 @@ def test_the_held_session_shows_every_status_and_a_flag(demo):
 
 
 def test_a_new_hire_checks_in_to_the_upcoming_session_and_sees_their_hours(demo):
-    client, _ = _sign_in(demo, "K0002")
+    client, _ = sign_in(demo, "K0002")
     page = client.get("/my").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
     assert "data-hours" in page
@@ -79,7 +63,7 @@ def test_a_new_hire_checks_in_to_the_upcoming_session_and_sees_their_hours(demo)
 
 
 def test_the_onboarding_course_asks_new_hires_for_the_class(demo):
-    client, _ = _sign_in(demo, "K0008")
+    client, _ = sign_in(demo, "K0008")
     page = client.get("/my").get_data(as_text=True)
     enrolment = re.search(r'href="/learn/(\d+)"', page).group(1)
     track = client.get(f"/learn/{enrolment}").get_data(as_text=True)
@@ -89,7 +73,7 @@ def test_the_onboarding_course_asks_new_hires_for_the_class(demo):
 
 
 def test_the_earlier_class_shows_its_survey_results_to_its_trainer(demo):
-    client, _ = _sign_in(demo, "T0001")
+    client, _ = sign_in(demo, "T0001")
     with demo.app_context():
         cls = db.session.scalar(select(TrainingClass).where(TrainingClass.title == EARLIER_CLASS))
         class_id = cls.id

@@ -49,6 +49,7 @@ DEMO_STAFF = (
     DemoPerson("K0009", "黄磊", "客服一部", "坐席", 12, ("learner",), "new hire"),
     DemoPerson("K0010", "林芳", "客服二部", "坐席", 9, ("learner",), "new hire"),
     DemoPerson("K0011", "何军", "客服二部", "坐席", 7, ("learner",), "new hire"),
+    DemoPerson("K0012", "许晴", "客服一部", "坐席", 42, ("learner",), "onboarded"),
 )
 
 

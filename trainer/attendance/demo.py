@@ -100,7 +100,8 @@ def _etiquette_class(trainer: StaffMember, *, now: datetime) -> None:
 def _earlier_class(trainer: StaffMember, *, now: datetime) -> None:
     cls = services.save_class(trainer, None, services.ClassFields(
         title=EARLIER_CLASS, hours_category="岗位技能", place="二楼演练室",
-        description="在岗坐席的投诉处理情景演练与复盘。"), now=now - timedelta(days=30))
+        description="在岗坐席的投诉处理情景演练与复盘。", issues_certificate=True),
+        now=now - timedelta(days=30))
     start = now.replace(second=0, microsecond=0) - timedelta(days=21)
     session = services.save_session(trainer, cls, None, _fields(start, 120), now=now)
     people = _people(EARLIER_ATTENDEES)
