@@ -580,6 +580,28 @@ def test_only_the_owner_and_hr_read_an_external_file(users, client, make_staff, 
     assert client.get(f"/certificates/external/{external.id}/file").status_code == 404
 
 
+def test_hr_hands_in_for_staff_but_not_for_an_administrator(users, client, db_session):
+    """HR acts on staff records, an administrator's only an administrator (as on the staff
+    page): no form on an admin's page, and the post itself refused, storing nothing."""
+    png = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (20, 20)).save(png, format="PNG")
+    client.login(users["hr"].employee_no)
+    admin_page = client.get(f"/staff/{users['admin'].id}").get_data(as_text=True)
+    assert f"/staff/{users['admin'].id}/external" not in admin_page
+    assert f"/staff/{users['learner'].id}/external" in client.get(
+        f"/staff/{users['learner'].id}").get_data(as_text=True)
+    refused = client.post(f"/staff/{users['admin'].id}/external", _form(png.getvalue(), "c.png"),
+                          content_type="multipart/form-data")
+    assert refused.status_code in (302, 403)
+    assert db_session.scalar(select(func.count()).select_from(StoredFile)) == 0
+    assert db_session.scalar(select(func.count()).select_from(ExternalCertificate)) == 0
+    client.post(f"/staff/{users['learner'].id}/external", _form(png.getvalue(), "c.png"),
+                content_type="multipart/form-data")
+    assert db_session.scalar(select(func.count()).select_from(ExternalCertificate)) == 1
+
+
 # -- the seal -------------------------------------------------------------------------------------
 
 def test_the_admin_uploads_a_seal_that_later_certificates_carry(app, content, users, client,

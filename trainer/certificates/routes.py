@@ -24,6 +24,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from trainer.accounts.models import Department, StaffMember
+from trainer.accounts import services as accounts
 from trainer.certificates import rules, services
 from trainer.certificates.document import render_and_keep, verify_url
 from trainer.certificates.forms import (
@@ -358,7 +359,8 @@ def staff_panel(staff: StaffMember) -> Markup:
     return Markup(render_template("certificates/_staff_panel.html", staff=staff,
                                   certificates=certificates, externals=externals, now=utcnow(),
                                   status_of=services.status_of, form=_external_form(),
-                                  revoke_form=RevokeForm(), note_form=NoteForm()))
+                                  revoke_form=RevokeForm(), note_form=NoteForm(),
+                                  may_act=accounts.may_manage(current_user, staff)))
 
 
 STATUS_LABELS = {"valid": _l("Valid"), "expired": _l("Expired"), "revoked": _l("Revoked"),

@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from trainer.accounts.models import StaffMember
+from trainer.accounts import services as accounts
 from trainer.certificates import rules
 from trainer.certificates.models import Certificate, ExternalCertificate, SerialCounter, StoredFile
 from trainer.core.audit import record_event
@@ -341,8 +342,10 @@ def add_external(actor: StaffMember, person: StaffMember, *, data: bytes, filena
     HR decides."""
     from trainer.certificates.uploads import clean_upload
 
-    if actor.id != person.id and not actor.role_names & set(MANAGERS):
-        raise Forbidden("Only HR hands in a certificate for someone else.")
+    if actor.id != person.id and not (actor.role_names & set(MANAGERS)
+                                      and accounts.may_manage(actor, person)):
+        raise Forbidden("Only HR hands in a certificate for someone else (for an "
+                        "administrator, only an administrator).")
     if not issuer.strip() or not title.strip():
         raise DomainError("Name the issuer and the training.")
     if finished_on < started_on:
