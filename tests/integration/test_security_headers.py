@@ -154,7 +154,8 @@ def test_the_autosaves_lean_path_answers_with_the_same_headers(app, client, user
 
 def test_production_adds_hsts_to_pages_and_static_files(tmp_path_factory):
     app = make_app(f"sqlite:///{tmp_path_factory.mktemp('db') / 'prod.db'}", tmp_path_factory,
-                   PRODUCTION=True)
+                   PRODUCTION=True, PUBLIC_URL="https://training.example.cn",
+                   SIGNING_PASSPHRASE="a-passphrase-for-the-signing-key")
     client = app.test_client()
     assert_secured(client.get("/healthz"), production=True)
     assert_secured(client.get("/static/css/trainer.css"), static=True, production=True)
