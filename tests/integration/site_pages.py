@@ -133,6 +133,9 @@ def seed_site(secret_key: str) -> Site:
     learning.copy_requirements(enrolment, track)
     cls, session, kiosk_token = _classroom(trainer, learner, other, course, now, secret_key)
     certificate, external = _certificates(cls, learner, staff["hr"], now)
+    from trainer.attendance import services as attendance
+
+    feed_token = attendance.create_feed(learner, now=now)   # the learner's calendar feed
     departments = accounts.list_entries(accounts.Department)
     positions = accounts.list_entries(accounts.Position)
     return Site(
@@ -146,6 +149,7 @@ def seed_site(secret_key: str) -> Site:
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
+                         "attendance.feed": {"token": feed_token},
                          "/staff/positions/<int:entry_id>/edit": {"entry": positions[0].id}},
         content=(USER_AGENT, UPLOAD_NAME, LESSON_PATH))
 

@@ -17,6 +17,8 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser_session
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from trainer.accounts.models import StaffMember
-from trainer.attendance import services
+from trainer.attendance import calendars, services
 from trainer.attendance.forms import (
     ActionForm,
     ClassForm,
@@ -50,6 +52,7 @@ from trainer.core.errors import DomainError
 from trainer.core.permissions import public, roles_required, signed_in
 from trainer.core.settings import centre_timezone
 from trainer.core.timeutil import local_date, utcnow
+from trainer.extensions import limiter
 from trainer.learning.models import Course
 
 bp = Blueprint("attendance", __name__)
@@ -123,10 +126,18 @@ def my_classes():
         SurveyReceipt.staff_id == current_user.id)))
     leaves = {(r.session_id): r for r in db.session.scalars(select(LeaveRequest).where(
         LeaveRequest.staff_id == current_user.id))}
+    feed = services.feed_of(current_user)
+    # A feed address just made is shown this once (only its hash is kept), if it is still the
+    # current one (not replaced meanwhile from another tab).
+    token = browser_session.pop(FEED_TOKEN_KEY, None)
+    owner = services.feed_owner(token) if token else None
+    feed_url = url_for("attendance.feed", token=token, _external=True) \
+        if owner is not None and owner.id == current_user.id else None
     return render_template("attendance/my_classes.html", mine=mine, open_classes=open_classes,
                            now=now, code_form=CodeForm(), leave_form=ReasonForm(),
                            action=ActionForm(), answered=answered, leaves=leaves,
-                           survey_window=services.survey_window)
+                           survey_window=services.survey_window, feed=feed, feed_url=feed_url,
+                           webcal_url=feed_url and "webcal://" + feed_url.split("://", 1)[1])
 
 
 @bp.route("/classes/<int:class_id>/signup", methods=["POST"])
@@ -253,6 +264,107 @@ def checked_in(session_id: int):
                          staff_ids=[current_user.id]).get((session.id, current_user.id))
     return render_template("attendance/checked_in.html", session=session, cell=cell,
                            kind=request.args.get("kind", ""))
+
+
+# -- calendars ------------------------------------------------------------------------------------
+
+FEED_TOKEN_KEY = "attendance.feed_token"     # the new feed's token, shown once on 我的课程
+# Failed feed lookups per address (a made-up or replaced token). A feed's token has 256 random
+# bits, so this is not what keeps it secret: it stops anyone hammering the lookups, while a
+# call centre's one NAT address, from which every desktop calendar polls, stays far below it.
+FEED_FAILURES = "60 per minute"
+
+
+def _calendar_event(entry: services.CalendarEntry, page: str) -> calendars.SessionEvent:
+    """One session as a calendar shows it, in the language of the request (or the feed's
+    owner): the class's title and 第n课次, the place (or the online link), the trainers and
+    the address of the page where the person acts on it."""
+    session, cls = entry.session, entry.training_class
+    summary = cls.title if entry.number is None else _(
+        "%(title)s (session %(n)d)", title=cls.title, n=entry.number)
+    place = session.place or cls.place
+    lines = []
+    if session.cancelled_at is not None:
+        lines.append(_("This session is cancelled."))
+    if entry.trainers:
+        lines.append(_("Trainers: %(names)s", names="、".join(entry.trainers)))
+    if cls.link and place:
+        lines.append(_("Online link: %(url)s", url=cls.link))
+    lines.append(_("Details: %(url)s", url=page))
+    return calendars.SessionEvent(
+        uid=session.uid, sequence=session.sequence, starts_at=session.starts_at,
+        ends_at=session.ends_at, summary=summary, location=place or cls.link,
+        description="\n".join(lines), url=page, cancelled=session.cancelled_at is not None,
+        last_modified=session.updated_at)
+
+
+def _calendar_page(entry: services.CalendarEntry, manages: bool) -> str:
+    if manages:
+        return url_for("attendance.class_page", class_id=entry.training_class.id,
+                       _external=True)
+    return url_for("attendance.my_classes", _external=True)
+
+
+def _ics(body: bytes, filename: str | None = None) -> Response:
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # (Cache-Control: no-store, as on every page: core.security.)
+    return response
+
+
+@bp.route("/sessions/<int:session_id>.ics")
+@signed_in
+def session_ics(session_id: int):
+    """One session's event (加入日历), for those on its roster, its trainers and HR."""
+    session = services.get_session(session_id)
+    services.check_may_see_session(current_user, session)
+    entry = services.calendar_entries(current_user, [session])[0]
+    manages = services.may_manage(current_user, session.training_class)
+    body = calendars.build_calendar([_calendar_event(entry, _calendar_page(entry, manages))],
+                                    name=session.training_class.title, now=utcnow())
+    return _ics(body, f"class-{session.class_id}-session-{session.id}.ics")
+
+
+def _feed_refused(_limit) -> Response:
+    return Response(_("Too many requests: try again in a minute."), 429,
+                    {"Retry-After": "60"}, mimetype="text/plain")
+
+
+@bp.route("/calendar/<token>.ics")
+@public
+@limiter.limit(FEED_FAILURES, deduct_when=lambda response: response.status_code == 404,
+               on_breach=_feed_refused)
+def feed(token: str):
+    """A person's calendar feed: no sign-in, the token in the address is the secret. An
+    unknown or replaced token, or a person who has left, is not found."""
+    person = services.feed_owner(token)
+    if person is None:
+        abort(404)
+    now = utcnow()
+    entries = services.calendar_entries(person, services.feed_sessions(person, now=now))
+    locale = person.locale if person.locale in current_app.config["LANGUAGES"] else None
+    with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        events = [_calendar_event(e, _calendar_page(e, e.teaches)) for e in entries]
+        name = _("Classes of %(name)s", name=person.name)
+    return _ics(calendars.build_calendar(events, name=name, now=now, feed=True))
+
+
+@bp.route("/classes/calendar", methods=["POST"])
+@signed_in
+def new_feed():
+    """Make the person's feed address, or a new one (the old one stops working at once). Only
+    its hash is kept, so the address is shown on the next page, this once."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    renewed = services.feed_of(current_user) is not None
+    token = services.create_feed(current_user, now=utcnow())
+    db.session.commit()
+    browser_session[FEED_TOKEN_KEY] = token
+    flash(_("A new calendar address is made: the old one no longer works.") if renewed
+          else _("Your calendar address is made."), "success")
+    return redirect(url_for("attendance.my_classes", _anchor="calendar"))
 
 
 @bp.route("/surveys/<int:class_id>", methods=["GET", "POST"])

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from trainer.accounts.models import StaffMember
 from trainer.attendance import rules
 from trainer.attendance.models import (
     AttendanceMark,
+    CalendarFeed,
     ClassCompletion,
     ClassSession,
     ClassTrainer,
@@ -955,6 +957,110 @@ def close_class(actor: StaffMember, cls: TrainingClass, *, now: datetime) -> Non
     cls.closed_at, cls.closed_by_id = now, actor.id
     record_event(actor.id, "class.closed", "class", cls.id, now=now)
     db.session.flush()
+
+
+# -- calendars ------------------------------------------------------------------------------------
+
+# A feed shows the sessions of the last 90 days and every one to come.
+FEED_PAST_DAYS = 90
+
+
+def may_see_session(actor: StaffMember, session: ClassSession) -> bool:
+    """A session's calendar entry is for those on its class's roster (booked or wait-listed),
+    its trainers, HR and admins."""
+    cls = session.training_class
+    if may_manage(actor, cls):
+        return True
+    entry = db.session.get(RosterEntry, (cls.id, actor.id))
+    return entry is not None and entry.state != "cancelled"
+
+
+def check_may_see_session(actor: StaffMember, session: ClassSession) -> None:
+    if not may_see_session(actor, session):
+        raise Forbidden("You are not on this class.")
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What a calendar shows of one session, read in a few queries for a whole feed."""
+
+    session: ClassSession
+    training_class: TrainingClass
+    number: int | None          # 第n课次, when the class has several sessions
+    trainers: list[str]         # names
+    teaches: bool               # the person the calendar is for teaches the class
+
+
+def calendar_entries(person: StaffMember, sessions: list[ClassSession]) -> list[CalendarEntry]:
+    """Each session with its number in its class (counting cancelled sessions too, so that
+    cancelling one renumbers nothing) and its trainers' names."""
+    trainer_ids = {t.staff_id for s in sessions for t in s.training_class.trainers}
+    names = dict(db.session.execute(select(StaffMember.id, StaffMember.name).where(
+        StaffMember.id.in_(trainer_ids))).all()) if trainer_ids else {}
+    entries = []
+    for session in sessions:
+        cls = session.training_class
+        ordered = sorted(cls.sessions, key=lambda s: (s.starts_at, s.id))
+        number = ordered.index(session) + 1 if len(ordered) > 1 else None
+        entries.append(CalendarEntry(
+            session, cls, number,
+            [names[t.staff_id] for t in sorted(cls.trainers, key=lambda t: t.staff_id)
+             if t.staff_id in names],
+            "trainer" in person.role_names and person.id in cls.trainer_ids))
+    return entries
+
+
+def feed_sessions(person: StaffMember, *, now: datetime) -> list[ClassSession]:
+    """A person's feed: every session of the classes they hold a place on (booked: invited,
+    signed up or promoted; not wait-listed, not cancelled), and of the classes they teach when
+    they are a trainer, from 90 days ago on. Cancelled sessions stay (STATUS:CANCELLED)."""
+    classes = [select(RosterEntry.class_id).where(RosterEntry.staff_id == person.id,
+                                                  RosterEntry.state == "booked")]
+    if "trainer" in person.role_names:
+        classes.append(select(ClassTrainer.class_id).where(ClassTrainer.staff_id == person.id))
+    return list(db.session.scalars(
+        select(ClassSession).where(
+            or_(*(ClassSession.class_id.in_(q) for q in classes)),
+            ClassSession.ends_at >= now - timedelta(days=FEED_PAST_DAYS))
+        .options(selectinload(ClassSession.training_class).selectinload(TrainingClass.sessions))
+        .order_by(ClassSession.starts_at, ClassSession.id)))
+
+
+def _feed_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_of(person: StaffMember) -> CalendarFeed | None:
+    return db.session.get(CalendarFeed, person.id)
+
+
+def create_feed(person: StaffMember, *, now: datetime) -> str:
+    """A new address for the person's calendar feed; the one before stops working at once.
+    Returns the token, which is kept only as its SHA-256: the person sees it this once."""
+    token = secrets.token_urlsafe(32)
+    feed = feed_of(person)
+    renewed = feed is not None
+    if feed is None:
+        feed = CalendarFeed(staff_id=person.id)
+        db.session.add(feed)
+    feed.token_hash, feed.created_at = _feed_token_hash(token), now
+    db.session.flush()
+    record_event(person.id, "calendar.feed_regenerated" if renewed else "calendar.feed_created",
+                 "staff", person.id, now=now)
+    return token
+
+
+def feed_owner(token: str) -> StaffMember | None:
+    """Whose feed this token opens: nobody's when it is unknown (or replaced), or when its
+    owner may no longer sign in (left the centre, or sign-in turned off)."""
+    if not token or len(token) > 128:
+        return None
+    feed = db.session.scalar(select(CalendarFeed).where(
+        CalendarFeed.token_hash == _feed_token_hash(token)))
+    if feed is None:
+        return None
+    person = db.session.get(StaffMember, feed.staff_id)
+    return person if person is not None and person.is_active else None
 
 
 def get_class(class_id: int) -> TrainingClass:

@@ -77,6 +77,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.response is not None:
+            # A refusal that brings its own answer (a rate limit's on_breach: the calendar
+            # feed's plain-text 429 with Retry-After, for calendar apps rather than people).
+            return error.response
         status = error.code or 500
         message = None
         if status == 429:
