@@ -47,7 +47,8 @@ LESSON = """# 接待客户
 """
 # Not pages: files, JSON and plain-text answers are fetched, not shown; a QR code's target only
 # passes the scan on (to sign-in or the confirmation).
-NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.scan"}
+NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.scan",
+             "attendance.sign_in_sheet", "attendance.sheet_template", "attendance.evidence"}
 
 
 @dataclass
@@ -129,7 +130,8 @@ def seed_site(secret_key: str) -> Site:
 
     learning.ensure_course_requirements(course, now=now)
     learning.copy_requirements(enrolment, track)
-    cls, session, kiosk_token = _classroom(trainer, learner, other, course, now, secret_key)
+    cls, session, held, kiosk_token = _classroom(trainer, learner, other, course, now,
+                                                 secret_key)
     departments = accounts.list_entries(accounts.Department)
     positions = accounts.list_entries(accounts.Position)
     return Site(
@@ -142,13 +144,15 @@ def seed_site(secret_key: str) -> Site:
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
+                         # A sign-in sheet is imported for a session that has been held.
+                         "attendance.sheet_import": {"session": held.id},
                          "/staff/positions/<int:entry_id>/edit": {"entry": positions[0].id}},
         content=(USER_AGENT, UPLOAD_NAME, LESSON_PATH))
 
 
 def _classroom(trainer, learner, other, course, now, secret_key):
     """A class of the course, taught by the trainer, with the learner booked for a session
-    later today and one held yesterday, a leave asked and a kiosk link."""
+    later today, one held yesterday and one in two days, a leave asked and a kiosk link."""
     from itsdangerous import URLSafeTimedSerializer
 
     from trainer.attendance import services as attendance
@@ -169,9 +173,12 @@ def _classroom(trainer, learner, other, course, now, secret_key):
     upcoming = attendance.save_session(trainer, cls, None, fields(now + timedelta(days=2)),
                                        now=now)
     attendance.request_leave(learner, upcoming, "家中有事", now=now)
+    held = attendance.save_session(trainer, cls, None, fields(now - timedelta(days=1)), now=now)
+    attendance.mark_all_present(trainer, held, now=now)
+    attendance.close_session(trainer, held, now=now)
     token = URLSafeTimedSerializer(secret_key, salt="attendance-kiosk").dumps(
         session.id)
-    return cls, session, token
+    return cls, session, held, token
 
 
 def visitors_of(app: Flask, rule: Rule) -> tuple[str, ...]:
