@@ -48,6 +48,7 @@ LESSON = """# 接待客户
 # Not pages: files, JSON and plain-text answers are fetched, not shown; a QR code's target only
 # passes the scan on (to sign-in or the confirmation).
 NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.scan",
+             "attendance.sign_in_sheet", "attendance.sheet_template", "attendance.evidence",
              "certificates.download", "certificates.external_file", "certificates.export_zip",
              "certificates.seal_image"}
 
@@ -131,7 +132,8 @@ def seed_site(secret_key: str) -> Site:
 
     learning.ensure_course_requirements(course, now=now)
     learning.copy_requirements(enrolment, track)
-    cls, session, kiosk_token = _classroom(trainer, learner, other, course, now, secret_key)
+    cls, session, held, kiosk_token = _classroom(trainer, learner, other, course, now,
+                                                 secret_key)
     certificate, external = _certificates(cls, learner, staff["hr"], now)
     from trainer.attendance import services as attendance
 
@@ -150,13 +152,15 @@ def seed_site(secret_key: str) -> Site:
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
                          "attendance.feed": {"token": feed_token},
+                         # A sign-in sheet is imported for a session that has been held.
+                         "attendance.sheet_import": {"session": held.id},
                          "/staff/positions/<int:entry_id>/edit": {"entry": positions[0].id}},
         content=(USER_AGENT, UPLOAD_NAME, LESSON_PATH))
 
 
 def _classroom(trainer, learner, other, course, now, secret_key):
     """A class of the course, taught by the trainer, with the learner booked for a session
-    later today and one held yesterday, a leave asked and a kiosk link."""
+    later today, one held yesterday and one in two days, a leave asked and a kiosk link."""
     from itsdangerous import URLSafeTimedSerializer
 
     from trainer.attendance import services as attendance
@@ -177,9 +181,12 @@ def _classroom(trainer, learner, other, course, now, secret_key):
     upcoming = attendance.save_session(trainer, cls, None, fields(now + timedelta(days=2)),
                                        now=now)
     attendance.request_leave(learner, upcoming, "家中有事", now=now)
+    held = attendance.save_session(trainer, cls, None, fields(now - timedelta(days=1)), now=now)
+    attendance.mark_all_present(trainer, held, now=now)
+    attendance.close_session(trainer, held, now=now)
     token = URLSafeTimedSerializer(secret_key, salt="attendance-kiosk").dumps(
         session.id)
-    return cls, session, token
+    return cls, session, held, token
 
 
 def _certificates(cls, learner, hr, now):

@@ -81,3 +81,7 @@ def test_the_earlier_class_shows_its_survey_results_to_its_trainer(demo):
     page = client.get(f"/training/classes/{class_id}").get_data(as_text=True)
     assert "data-survey-result" in page and "4.3 / 5" in page
     assert "多安排几个真实录音的案例" in page
+    # Closed, it keeps its attendance record.
+    assert "data-evidence" in page
+    record = client.get(f"/training/classes/{class_id}/evidence.pdf")
+    assert record.status_code == 200 and record.get_data().startswith(b"%PDF")

@@ -2,7 +2,7 @@
 (present, late, on leave, absent, one check-in flagged: one phone for two people), one starting a
 few minutes after setup that a demo agent can check in to — which the onboarding course
 服务规范与礼仪 requires; and an in-service class held three weeks ago whose survey has closed
-with results. Idempotent: nothing is made twice."""
+with results, closed with its attendance record (PDF). Idempotent: nothing is made twice."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from trainer.accounts.models import StaffMember
-from trainer.attendance import services
+from trainer.attendance import paper, services
 from trainer.attendance.models import TrainingClass
 from trainer.core.db import db
 from trainer.core.settings import centre_timezone
@@ -114,5 +114,7 @@ def _earlier_class(trainer: StaffMember, *, now: datetime) -> None:
         services.answer_survey(person, cls, content=content, trainer=teacher,
                                organisation=organisation, overall=overall, suggestions=note,
                                now=start + timedelta(days=1))
-    services.close_class(trainer, cls, now=now)
+    # Closed, with the attendance record (PDF) a closed class keeps.
+    paper.close_with_evidence(trainer, cls, paper.prepare_evidence(trainer, cls, now=now),
+                              now=now)
 

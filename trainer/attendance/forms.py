@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -111,6 +113,16 @@ class SurveyForm(FlaskForm):
                               validators=[DataRequired()])
     overall = RadioField(_l("Overall"), choices=RATINGS, validators=[DataRequired()])
     suggestions = TextAreaField(_l("Suggestions"), validators=[Optional(), Length(max=2000)])
+
+
+class SheetUploadForm(FlaskForm):
+    file = FileField(_l("The filled sign-in sheet (XLSX or CSV)"), validators=[FileRequired()])
+
+
+class SheetConfirmForm(FlaskForm):
+    """The preview's confirmation: the checked rows travel back signed (attendance.routes)."""
+
+    token = HiddenField(validators=[DataRequired()])
 
 
 class ActionForm(FlaskForm):

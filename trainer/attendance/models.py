@@ -44,7 +44,8 @@ class TrainingClass(db.Model):
     closed_at: Mapped[datetime | None]        # roster and marks frozen
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
                                                                 ondelete="SET NULL"))
-    evidence_pdf: Mapped[bytes | None]        # made when the class is closed
+    # Made when the class is closed (attendance.paper); loaded only when asked for.
+    evidence_pdf: Mapped[bytes | None] = mapped_column(deferred=True)
 
     sessions: Mapped[list[ClassSession]] = relationship(
         back_populates="training_class", order_by="ClassSession.starts_at",

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from trainer.accounts.models import StaffMember
-from trainer.attendance import calendars, services
+from trainer.attendance import calendars, paper, services
 from trainer.attendance.forms import (
     ActionForm,
     ClassForm,
@@ -37,8 +37,11 @@ from trainer.attendance.forms import (
     MarkForm,
     ReasonForm,
     SessionForm,
+    SheetConfirmForm,
+    SheetUploadForm,
     SurveyForm,
 )
+from trainer.attendance.sheet_import import SheetLine
 from trainer.attendance.models import (
     ClassSession,
     LeaveRequest,
@@ -47,7 +50,7 @@ from trainer.attendance.models import (
     TrainingClass,
 )
 from trainer.core.actions import act
-from trainer.core.db import db
+from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
 from trainer.core.permissions import public, roles_required, signed_in
 from trainer.core.settings import centre_timezone
@@ -59,6 +62,7 @@ bp = Blueprint("attendance", __name__)
 RUNNERS = ("trainer", "hr", "admin")
 DEVICE_COOKIE = "trainer_device"
 SCAN_TOKEN_AGE_S = 300      # a scan travels through sign-in for at most five minutes
+SHEET_TOKEN_AGE_S = 3600    # a checked sheet waits an hour for its confirmation
 
 
 def _class(class_id: int) -> TrainingClass:
@@ -629,13 +633,126 @@ def decide_leave(request_id: int):
 
 @bp.route("/training/classes/<int:class_id>/close", methods=["POST"])
 @roles_required(*RUNNERS)
+@without_write_lock
 def close_class(class_id: int):
+    """Render the evidence PDF first, reading only (no write lock held meanwhile), then close
+    the class and store it in one transaction, which refuses if the record changed between."""
     cls = _managed(class_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    return act(lambda: services.close_class(current_user, cls, now=utcnow()),
-               back=url_for("attendance.class_page", class_id=cls.id),
-               done=_("The class is closed: its roster and marks are frozen."))
+    back, now = url_for("attendance.class_page", class_id=cls.id), utcnow()
+    try:
+        prepared = paper.prepare_evidence(current_user, cls, now=now)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+        return redirect(back)
+    db.session.rollback()      # the reading transaction ends here
+    with write_intent():
+        return act(lambda: paper.close_with_evidence(current_user, cls, prepared, now=now),
+                   back=back, done=_("The class is closed: its roster and marks are frozen, "
+                                     "and its attendance record (PDF) is kept."))
+
+
+@bp.route("/training/classes/<int:class_id>/evidence.pdf")
+@roles_required(*RUNNERS)
+def evidence(class_id: int):
+    cls = _managed(class_id)
+    if cls.evidence_pdf is None:
+        flash(_("The attendance record (PDF) is made when the class is closed."), "warning")
+        return redirect(url_for("attendance.class_page", class_id=cls.id))
+    return _pdf(cls.evidence_pdf, f"class-{cls.id}-attendance-record.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+# -- the paper sign-in sheet ----------------------------------------------------------------------
+
+def _session_url(session: ClassSession) -> str:
+    """The session on its class's page, as an absolute URL (the sheet's QR code)."""
+    return url_for("attendance.class_page", class_id=session.class_id,
+                   _anchor=f"session-{session.id}", _external=True)
+
+
+@bp.route("/training/sessions/<int:session_id>/sheet.pdf")
+@roles_required(*RUNNERS)
+def sign_in_sheet(session_id: int):
+    session = _managed_session(session_id)
+    data = paper.sheet_pdf(session, page_url=_session_url(session), now=utcnow())
+    return _pdf(data, f"sign-in-sheet-{session.id}.pdf")
+
+
+@bp.route("/training/sessions/<int:session_id>/import/template.xlsx")
+@roles_required(*RUNNERS)
+def sheet_template(session_id: int):
+    session = _managed_session(session_id)
+    return Response(paper.sheet_template(session), mimetype=paper.XLSX_TYPE, headers={
+        "Content-Disposition": f"attachment; filename=sign-in-sheet-{session.id}.xlsx"})
+
+
+def _sheet_tokens() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="attendance-sheet-import")
+
+
+@bp.route("/training/sessions/<int:session_id>/import", methods=["GET", "POST"])
+@roles_required(*RUNNERS)
+@without_write_lock
+def sheet_import(session_id: int):
+    """Upload a filled sheet: a preview of what it records, or every problem at once."""
+    session = _managed_session(session_id)
+    form, plan, token, refusal = SheetUploadForm(), None, "", None
+    try:
+        paper.check_importable(current_user, session, now=utcnow())
+    except DomainError as exc:
+        refusal = exc.translated()
+    if refusal is None and form.validate_on_submit():
+        upload = form.file.data
+        filename = (upload.filename or "")[:200]
+        lines, errors = paper.read_sheet(upload.read(), filename)
+        plan = paper.plan_import(current_user, session, lines, filename=filename, now=utcnow(),
+                                 read_errors=errors)
+        if plan.ok:
+            token = _sheet_tokens().dumps({"s": session.id, "a": current_user.id, "f": filename,
+                                           "v": plan.version,
+                                           "l": [line.as_list() for line in plan.lines]})
+    status = 422 if (plan is not None and not plan.ok) or \
+        (refusal and request.method == "POST") else 200
+    return render_template("attendance/sheet_import.html", session=session,
+                           cls=session.training_class, form=form, plan=plan, refusal=refusal,
+                           confirm=SheetConfirmForm(token=token), translate=_), status
+
+
+@bp.route("/training/sessions/<int:session_id>/import/confirm", methods=["POST"])
+@roles_required(*RUNNERS)
+def sheet_import_confirm(session_id: int):
+    session = _managed_session(session_id)
+    form = SheetConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        data = _sheet_tokens().loads(form.token.data, max_age=SHEET_TOKEN_AGE_S)
+        if data["s"] != session.id or data["a"] != current_user.id:
+            raise BadData("another session's or person's sheet")
+        lines = [SheetLine.from_list(values) for values in data["l"]]
+        filename, version = str(data["f"]), str(data["v"])
+    except (BadData, KeyError, TypeError, ValueError):
+        flash(_("This preview is too old or not this session's: upload the sheet again."),
+              "danger")
+        return redirect(url_for("attendance.sheet_import", session_id=session.id))
+    try:
+        plan = paper.record_import(current_user, session, lines, filename=filename,
+                                   reason=_("Imported from a paper sign-in sheet"), now=utcnow(),
+                                   version=version)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.translated(), "danger")
+        return redirect(url_for("attendance.sheet_import", session_id=session.id))
+    db.session.commit()
+    flash(_("%(n)d rows of the sign-in sheet are recorded.", n=len(plan.rows)), "success")
+    return redirect(url_for("attendance.class_page", class_id=session.class_id))
 
 
 # -- the classroom kiosk --------------------------------------------------------------------------

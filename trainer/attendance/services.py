@@ -708,10 +708,11 @@ class Cell:
     addresses: list[str] = field(default_factory=list)
 
 
-def grid(cls: TrainingClass, *, now: datetime,
-         staff_ids: Iterable[int] | None = None) -> dict[tuple[int, int], Cell]:
+def grid(cls: TrainingClass, *, now: datetime, staff_ids: Iterable[int] | None = None,
+         as_closed: bool = False) -> dict[tuple[int, int], Cell]:
     """(session id, staff id) → the derived cell, for the class's booked people (or those
-    given) and live sessions: three queries whatever the size."""
+    given) and live sessions: three queries whatever the size. `as_closed`: as if every
+    session were closed (what closing the class will freeze)."""
     sessions = live_sessions(cls)
     if staff_ids is None:
         staff_ids = [s for s, r in _roster(cls.id).items() if r.state == "booked"]
@@ -743,7 +744,7 @@ def grid(cls: TrainingClass, *, now: datetime,
             attendance = rules.derive(times, [_plain(m) for m in own], now=now,
                                       leave_approved=leave is not None and
                                       leave.state == "approved",
-                                      closed=session.closed_at is not None)
+                                      closed=as_closed or session.closed_at is not None)
             cell = Cell(attendance, set(attendance.flags), leave)
             if staff_id in shared:
                 cell.flags.add("shared_device")
@@ -794,6 +795,12 @@ def _recredit(cls: TrainingClass, staff_ids: Iterable[int], *, now: datetime) ->
                               minutes=minutes, title=cls.title, now=now)
     if len(closed) == len(live_sessions(cls)):
         _record_completions(cls, staff_ids, cells, now=now)
+
+
+def recredit(cls: TrainingClass, staff_ids: Iterable[int], *, now: datetime) -> None:
+    """Credit these people's 学时 of the class again after marks were added (the paper
+    sheet's import, attendance.paper)."""
+    _recredit(cls, staff_ids, now=now)
 
 
 def _record_completions(cls: TrainingClass, staff_ids: list[int], cells, *,
@@ -942,16 +949,25 @@ def survey_result(cls_ids: Iterable[int], *, now: datetime) -> SurveyResult | No
     return SurveyResult(rows[0], means, sorted(suggestions))
 
 
-def close_class(actor: StaffMember, cls: TrainingClass, *, now: datetime) -> None:
-    """Freeze the roster and the marks once the survey has closed."""
+def check_may_close(actor: StaffMember, cls: TrainingClass, *, now: datetime) -> None:
+    """A class is closed by its trainer or HR, once its survey has closed."""
     check_may_manage(actor, cls)
     if cls.closed_at is not None:
-        return
+        raise DomainError("This class is closed: its record is frozen.")
     window = survey_window(cls)
     if window is None or now < window[1]:
         raise DomainError("A class is closed once its survey has closed (%(when)s).",
                           when=local_date(window[1], centre_timezone()).isoformat()
                           if window else "—")
+
+
+def close_class(actor: StaffMember, cls: TrainingClass, *, now: datetime) -> None:
+    """Freeze the roster and the marks once the survey has closed (the evidence PDF is made
+    beside it: attendance.paper.close_with_evidence)."""
+    if cls.closed_at is not None:
+        check_may_manage(actor, cls)
+        return
+    check_may_close(actor, cls, now=now)
     for session in live_sessions(cls):
         close_session(actor, session, now=now)
     cls.closed_at, cls.closed_by_id = now, actor.id
