@@ -13,7 +13,7 @@ TEST_SYSTEM_PACKAGES := chromium nginx-light
 BENCH_SYSTEM_PACKAGES := wrk nginx-light
 
 .PHONY: run setup install system-deps test-deps bench-deps translations i18n-extract test \
-        bench-import bench-exam check-migrations clean
+        bench-import bench-exam bench-checkin check-migrations clean
 
 run: setup
 	$(BIN)/trainer run --host $(HOST) --port $(PORT)
@@ -69,6 +69,11 @@ bench-import: install
 
 bench-exam: bench-deps translations
 	$(BIN)/python bench/exam_day.py $(BENCH_ARGS)
+
+# nginx and both pools, Locust beside them; no floor, so no wrk.
+bench-checkin: install system-deps translations
+	$(call apt_install,nginx-light)
+	$(BIN)/python bench/checkin_day.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.db*

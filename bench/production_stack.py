@@ -276,6 +276,15 @@ def database_cpu() -> float:
                         if (p.info["name"] or "").startswith("postgres"))
 
 
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has spent busy (every process, every core)."""
+    import psutil
+
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + times.irq + times.softirq + \
+        getattr(times, "steal", 0.0)
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -301,21 +310,23 @@ def run_locust(locustfile: Path, host: str, users: int, run_time_s: int, config:
     started = time.time()
     with open(workdir / "locust.log", "w") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        samples, server_samples, db_samples = [], [], []
+        samples, server_samples, db_samples, machine_samples = [], [], [], []
         ps = psutil.Process(proc.pid)
-        last = (time.time(), 0.0, process_tree_cpu(server_pids), database_cpu())
+        last = (time.time(), 0.0, process_tree_cpu(server_pids), database_cpu(),
+                machine_cpu())
         while proc.poll() is None:
             time.sleep(5)
             try:
                 t = ps.cpu_times()
                 now = (time.time(), t.user + t.system, process_tree_cpu(server_pids),
-                       database_cpu())
+                       database_cpu(), machine_cpu())
             except psutil.Error:
                 break
             span = now[0] - last[0]
             samples.append(round(100 * (now[1] - last[1]) / span, 1))
             server_samples.append(round(100 * (now[2] - last[2]) / span))
             db_samples.append(round(100 * (now[3] - last[3]) / span))
+            machine_samples.append(round(100 * (now[4] - last[4]) / span))
             last = now
     wall = time.time() - started
     generator_cpu = children_cpu() - cpu_before
@@ -328,6 +339,9 @@ def run_locust(locustfile: Path, host: str, users: int, run_time_s: int, config:
             "server_cpu_percent_mean": round(100 * server_cpu / wall, 1),
             "server_cpu_percent_5s": server_samples,
             "database_cpu_percent_5s": db_samples,
+            # Every process of the machine (of 100 % per core): what else ran beside the
+            # benchmark shows as this minus the server, the generator and the database.
+            "machine_cpu_percent_5s": machine_samples,
             "started": started}
 
 
