@@ -13,7 +13,7 @@ TEST_SYSTEM_PACKAGES := chromium nginx-light
 BENCH_SYSTEM_PACKAGES := wrk nginx-light
 
 .PHONY: run setup install system-deps test-deps bench-deps translations i18n-extract test \
-        bench-import bench-exam bench-certificates check-migrations clean
+        bench-import bench-exam bench-checkin bench-certificates check-migrations clean
 
 run: setup
 	$(BIN)/trainer run --host $(HOST) --port $(PORT)
@@ -72,6 +72,11 @@ bench-exam: bench-deps translations
 
 bench-certificates: bench-deps translations
 	$(BIN)/python bench/certificates.py $(BENCH_ARGS)
+
+# nginx and both pools, Locust beside them; no floor, so no wrk.
+bench-checkin: install system-deps translations
+	$(call apt_install,nginx-light)
+	$(BIN)/python bench/checkin_day.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance/*.db*

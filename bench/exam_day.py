@@ -25,15 +25,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import platform
 import random
 import re
-import resource
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,29 +40,39 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results"
+
+import production_stack  # noqa: E402  (bench/, beside this file)
+from production_stack import (  # noqa: E402,F401  (the names tests and bench/profile_exam.py use)
+    BIN,
+    EXAM_WORKERS,
+    FRONT_NICE,
+    FRONT_WORKERS,
+    GENERATOR_CORE,
+    NGINX_MAIN,
+    RESULTS,
+    SERVER_CORE,
+    THREADS,
+    Stack,
+    children_cpu,
+    endpoint_stats,
+    gunicorn_command,
+    hash_passwords,
+    locust_version,
+    percentile,
+    postgres_answers,
+    precomputed_hashes,
+    process_tree_cpu,
+    production_env,
+    render_nginx_site,
+    run_locust,
+    wait_for,
+)
 
 PG_BASE = "postgresql://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "bench_exam"   # a schema of its own: the test suite owns `public` of this database
 REDIS_DB = 14              # flushed before each run; the tests use db 0
 PORT = 8765
 
-# Worker settings, the README's production commands': nginx in front of two pools of sync workers
-# (deploy/nginx-site.conf). The exam pool serves /attempts/… (question pages, saves, submits),
-# the front pool everything else, so that a sign-in rush (Argon2id, ~25 ms each) queues in the
-# front pool and never in front of an answer. One pool of 8 (until 2026-11-23) left saves
-# waiting behind sign-ins for a free worker: autosave p99 0.5–1.2 s during the start minute.
-FRONT_WORKERS = 8
-EXAM_WORKERS = 4
-# The front pool runs at a lower CPU priority (nice 10): when the start minute asks for more CPU
-# than the machine has, the sign-ins wait, not the answers. Without it (2026-11-23, a slow
-# moment of this machine) the exam pool's queue grew as the front pool's did: question page p95
-# 11.9 s, autosave p99 3.4 s on PostgreSQL.
-FRONT_NICE = 10
-THREADS = 1
-
-SERVER_CORE, GENERATOR_CORE = "1", "0"
 FLOOR_CONNECTIONS = 16
 FLOOR_SECONDS = 15
 FLOOR_ROUNDS = 3
@@ -110,31 +115,65 @@ def shape(quick: bool) -> dict:
     }
 
 
+def custom_shape(s: dict, candidates: int | None, time_limit_s: int | None,
+                 scale: float | None) -> dict:
+    """The shape with other numbers: every wait scaled by `scale`."""
+    scale = scale or s["scale"]
+    return {**s, "scale": scale, "candidates": candidates or s["candidates"],
+            "time_limit_s": time_limit_s or s["time_limit_s"],
+            "login_window_s": 60 * scale, "answer_gap_s": [5 * scale, 15 * scale],
+            "last_minutes_window_s": 120 * scale}
+
+
 # -- the database ---------------------------------------------------------------------------------
 
-def postgres_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def prepare_database(kind: str, workdir: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'trainer.db'}"
-    import psycopg
-
-    with psycopg.connect(PG_BASE, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-        conn.execute(f"CREATE SCHEMA {PG_SCHEMA}")
-    return f"{PG_BASE}?options=-csearch_path%3D{PG_SCHEMA}"
+    return production_stack.prepare_database(kind, workdir, PG_BASE, PG_SCHEMA)
 
 
-def _hash(password: str) -> str:
-    from trainer.accounts.passwords import hash_password
+def create_candidates(people: list[dict], *, now, roles: tuple[str, ...] = ("learner",),
+                      name: str = "考生") -> None:
+    """Staff members for these people (employee_no, password), in two departments; inside an
+    app context with write intent, the hashes precomputed (production_stack.precomputed_hashes).
+    Commits every 250."""
+    from trainer.accounts import services as accounts
+    from trainer.core.db import db
 
-    return hash_password(password)
+    for i, person in enumerate(people):
+        accounts.create_staff(None, employee_no=person["employee_no"],
+                              name=f"{name}{person['employee_no']}",
+                              department="客服一部" if i % 2 else "客服二部",
+                              hire_date=date(2024, 3, 1), roles=list(roles), now=now,
+                              password=person["password"])
+        if i % 250 == 249:
+            db.session.commit()
+    db.session.commit()
+
+
+def create_exam(s: dict, *, now) -> int:
+    """The timed exam of the shape: 30 questions from six shipped banks."""
+    from sqlalchemy import select
+
+    from trainer.banks.models import QuestionBank
+    from trainer.core.db import db
+    from trainer.quizzes.services import QuizSettings, RuleSpec, save_quiz
+
+    banks = {b.key: b.id for b in db.session.scalars(select(QuestionBank))}
+    exam = save_quiz(None, None, QuizSettings(
+        title="考试日基准：服务规范综合考试", mode="exam",
+        time_limit_s=s["time_limit_s"], attempts_allowed=1, open_to_all=True,
+        description=f"{s['questions']} 道题，限时 {s['time_limit_s'] // 60} 分钟。"),
+        rule_specs=[RuleSpec(banks[key], n, Decimal(1)) for key, n in EXAM_RULES],
+        now=now)
+    db.session.commit()
+    return exam.id
+
+
+def bench_app(url: str, secret: str):
+    from trainer import create_app
+
+    return create_app({"DATABASE_URL": url, "SECRET_KEY": secret,
+                       "INSTANCE_PATH": str(Path(tempfile.mkdtemp(prefix="bench-app-")))})
 
 
 def create_people_and_quizzes(url: str, secret: str, plans: list[dict], floor_people: list[dict],
@@ -143,8 +182,6 @@ def create_people_and_quizzes(url: str, secret: str, plans: list[dict], floor_pe
     cores), the exam, and an untimed quiz for the floor's saves."""
     from sqlalchemy import select
 
-    from trainer import create_app
-    from trainer.accounts import services as accounts
     from trainer.banks.models import QuestionBank
     from trainer.core.db import db, write_intent
     from trainer.core.timeutil import utcnow
@@ -152,210 +189,24 @@ def create_people_and_quizzes(url: str, secret: str, plans: list[dict], floor_pe
 
     people = plans + floor_people
     started = time.perf_counter()
-    with multiprocessing.Pool(os.cpu_count() or 2) as pool:
-        hashes = dict(zip((p["password"] for p in people),
-                          pool.map(_hash, [p["password"] for p in people], chunksize=16)))
+    hashes = hash_passwords([p["password"] for p in people])
     hashed = time.perf_counter()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret,
-                      "INSTANCE_PATH": str(Path(tempfile.mkdtemp(prefix="exam-app-")))})
-    original = accounts.hash_password
-    accounts.hash_password = hashes.__getitem__   # the hashes computed above, one per password
-    try:
+    app = bench_app(url, secret)
+    with precomputed_hashes(hashes):
         with app.app_context(), write_intent():
             now = utcnow()
-            for i, person in enumerate(people):
-                accounts.create_staff(None, employee_no=person["employee_no"],
-                                      name=f"考生{person['employee_no']}",
-                                      department="客服一部" if i % 2 else "客服二部",
-                                      hire_date=date(2024, 3, 1), roles=["learner"], now=now,
-                                      password=person["password"])
-                if i % 250 == 249:
-                    db.session.commit()
-            db.session.commit()
+            create_candidates(people, now=now)
+            exam_id = create_exam(s, now=now)
             banks = {b.key: b.id for b in db.session.scalars(select(QuestionBank))}
-            exam = save_quiz(None, None, QuizSettings(
-                title="考试日基准：服务规范综合考试", mode="exam",
-                time_limit_s=s["time_limit_s"], attempts_allowed=1, open_to_all=True,
-                description=f"{s['questions']} 道题，限时 {s['time_limit_s'] // 60} 分钟。"),
-                rule_specs=[RuleSpec(banks[key], n, Decimal(1)) for key, n in EXAM_RULES],
-                now=now)
             floor = save_quiz(None, None, QuizSettings(
                 title="考试日基准：测速用（不限时）", mode="exam", open_to_all=True),
                 rule_specs=[RuleSpec(banks["etiquette"], 5)], now=now)
             db.session.commit()
-            ids = {"exam": exam.id, "floor": floor.id}
+            ids = {"exam": exam_id, "floor": floor.id}
         with app.app_context():
             db.engine.dispose()
-    finally:
-        accounts.hash_password = original
     return {**ids, "hash_s": round(hashed - started, 1),
             "create_s": round(time.perf_counter() - hashed, 1)}
-
-
-# -- the server -----------------------------------------------------------------------------------
-
-def gunicorn_command(workers: int, threads: int, bind: str) -> list[str]:
-    """The README's production command for one pool (gunicorn -w N [--threads N] wsgi:app)."""
-    threading = ["--threads", str(threads)] if threads > 1 else []
-    return [str(BIN / "gunicorn"), "-w", str(workers), *threading, "-b", bind, "wsgi:app"]
-
-
-def render_nginx_site(front: str, exam: str, listen: str, static: Path = ROOT / "static") -> str:
-    """deploy/nginx-site.conf with its placeholders filled, as the README tells production."""
-    text = (ROOT / "deploy" / "nginx-site.conf").read_text()
-    for key, value in {"@FRONT@": front, "@EXAM@": exam, "@LISTEN@": listen,
-                       "@STATIC@": str(static)}.items():
-        text = text.replace(key, value)
-    left = re.findall(r"@[A-Z]+@", text)
-    if left:
-        raise RuntimeError(f"deploy/nginx-site.conf has placeholders the bench does not fill: {left}")
-    return text
-
-
-# Debian's nginx.conf, reduced to what the site needs, with every path inside the run's directory.
-NGINX_MAIN = """worker_processes auto;
-worker_rlimit_nofile 16384;
-pid {run}/nginx.pid;
-error_log {run}/nginx-error.log warn;
-events {{ worker_connections 8192; }}
-http {{
-    include /etc/nginx/mime.types;
-    sendfile on;
-    access_log off;
-    client_body_temp_path {run}/client_body;
-    proxy_temp_path {run}/proxy;
-    fastcgi_temp_path {run}/fastcgi;
-    uwsgi_temp_path {run}/uwsgi;
-    scgi_temp_path {run}/scgi;
-    include {run}/site.conf;
-}}
-"""
-
-
-class Stack:
-    """nginx on 127.0.0.1:port and the two gunicorn pools behind it on Unix sockets, the README's
-    production set-up; pinned (the floor) puts all of it on SERVER_CORE."""
-
-    def __init__(self, front: int, exam: int, threads: int, port: int, env: dict,
-                 workdir: Path, pinned: bool):
-        self.front, self.exam, self.threads, self.port = front, exam, threads, port
-        self.run = workdir / "stack"
-        self.run.mkdir(exist_ok=True)
-        # nginx's workers run as nobody: they need to reach the sockets.
-        os.chmod(workdir, 0o711)
-        os.chmod(self.run, 0o755)
-        self.sockets = {"front": self.run / "front.sock", "exam": self.run / "exam.sock"}
-        pin = ["taskset", "-c", SERVER_CORE] if pinned else []
-        self.processes: list[subprocess.Popen] = []
-        with open(workdir / "server.log", "a") as log:
-            for pool, workers, nice in (("front", front, FRONT_NICE), ("exam", exam, 0)):
-                self.sockets[pool].unlink(missing_ok=True)
-                niced = ["nice", "-n", str(nice)] if nice else []
-                self.processes.append(subprocess.Popen(
-                    [*pin, *niced,
-                     *gunicorn_command(workers, threads, f"unix:{self.sockets[pool]}")],
-                    env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT))
-            (self.run / "site.conf").write_text(render_nginx_site(
-                f"unix:{self.sockets['front']}", f"unix:{self.sockets['exam']}",
-                f"127.0.0.1:{port}"))
-            (self.run / "nginx.conf").write_text(NGINX_MAIN.format(run=self.run))
-            self.processes.append(subprocess.Popen(
-                [*pin, "nginx", "-p", f"{self.run}/", "-c", str(self.run / "nginx.conf"),
-                 "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT))
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(f"{base}/healthz")
-            wait_for(f"{base}/attempts/1/state", ok=(302, 401, 403, 404))   # the exam pool
-            self.wait_until_idle()
-        except Exception:
-            self.stop()
-            raise
-
-    def wait_until_idle(self, seconds: float = 60) -> None:
-        """Until every worker has booted (imported the app: ~1.3 s of CPU each) and the stack
-        is idle, so that no measurement shares the CPU with a worker still starting."""
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            before = process_tree_cpu(self.pids)
-            time.sleep(1)
-            if process_tree_cpu(self.pids) - before < 0.05:
-                return
-        raise RuntimeError("the server did not settle after starting")
-
-    @property
-    def pids(self) -> list[int]:
-        return [p.pid for p in self.processes]
-
-    def describe(self) -> str:
-        def pool(workers: int, name: str) -> str:
-            command = gunicorn_command(workers, self.threads, f"unix:{name}.sock")
-            return " ".join([Path(command[0]).name, *command[1:]])
-
-        return (f"nginx (deploy/nginx-site.conf): /attempts/… → `{pool(self.exam, 'exam')}`, "
-                f"the rest → `nice -n {FRONT_NICE} {pool(self.front, 'front')}`")
-
-    def stop(self) -> None:
-        for process in reversed(self.processes):   # nginx first, then the pools
-            process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def wait_for(url: str, seconds: float = 30, ok: tuple[int, ...] = (200,)) -> None:
-    import requests
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if requests.get(url, timeout=1, allow_redirects=False).status_code in ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def _cpu_seconds(processes) -> float:
-    import psutil
-
-    total = 0.0
-    for proc in processes:
-        try:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        except psutil.Error:
-            pass
-    return total
-
-
-def process_tree_cpu(pids: list[int]) -> float:
-    """CPU seconds of these processes and all their children (the server: nginx and both pools)."""
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            total += _cpu_seconds([root, *root.children(recursive=True)])
-        except psutil.Error:
-            pass
-    return total
-
-
-def database_cpu() -> float:
-    """CPU seconds of the PostgreSQL server's processes (0 for SQLite, which runs in the app)."""
-    import psutil
-
-    return _cpu_seconds(p for p in psutil.process_iter(["name"])
-                        if (p.info["name"] or "").startswith("postgres"))
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- the floor ------------------------------------------------------------------------------------
@@ -480,85 +331,28 @@ def make_plans(s: dict, seed: int = 2026) -> list[dict]:
     return plans
 
 
+def exam_config(s: dict, plans: list[dict], quiz_id: int, grace_s: int, t0: float,
+                output: Path) -> dict:
+    """What bench/exam_locustfile.py reads (EXAM_BENCH_CONFIG)."""
+    return {"scale": s["scale"], "candidates": plans, "quiz_id": quiz_id, "t0": t0,
+            "questions": s["questions"], "grace_s": grace_s, "output": str(output),
+            "max_requests": int(len(plans) * (s["questions"] + 12) * 1.5)}
+
+
 def run_exam(base: str, s: dict, plans: list[dict], quiz_id: int, grace_s: int, workdir: Path,
              server_pids: list[int]) -> dict:
-    import psutil
-
     output = workdir / "locust-out.json"
-    n = len(plans)
     t0 = time.time() + 12   # Locust's start-up and the spawning of every user come first
-    config = {"scale": s["scale"], "candidates": plans, "quiz_id": quiz_id, "t0": t0,
-              "questions": s["questions"], "grace_s": grace_s, "output": str(output),
-              "max_requests": int(n * (s["questions"] + 12) * 1.5)}
-    config_path = workdir / "locust-config.json"
-    config_path.write_text(json.dumps(config))
+    config = exam_config(s, plans, quiz_id, grace_s, t0, output)
     run_time = int(12 + s["login_window_s"] + s["time_limit_s"] + grace_s + 90)
-    cmd = [str(BIN / "locust"), "-f",
-           str(ROOT / "bench" / "exam_locustfile.py"), "--headless", "-u", str(n),
-           "-r", str(max(1, n // 5)), "-t", f"{run_time}s", "--stop-timeout", "10",
-           "--host", base, "--only-summary", "--loglevel", "WARNING"]
-    env = {**os.environ, "EXAM_BENCH_CONFIG": str(config_path)}
-    server_cpu_before = process_tree_cpu(server_pids)
-    cpu_before = children_cpu()
-    started = time.time()
-    with open(workdir / "locust.log", "w") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-        samples, server_samples, db_samples = [], [], []
-        ps = psutil.Process(proc.pid)
-        last = (time.time(), 0.0, process_tree_cpu(server_pids), database_cpu())
-        while proc.poll() is None:
-            time.sleep(5)
-            try:
-                t = ps.cpu_times()
-                now = (time.time(), t.user + t.system, process_tree_cpu(server_pids),
-                       database_cpu())
-            except psutil.Error:
-                break
-            span = now[0] - last[0]
-            samples.append(round(100 * (now[1] - last[1]) / span, 1))
-            server_samples.append(round(100 * (now[2] - last[2]) / span))
-            db_samples.append(round(100 * (now[3] - last[3]) / span))
-            last = now
-    wall = time.time() - started
-    generator_cpu = children_cpu() - cpu_before
-    server_cpu = process_tree_cpu(server_pids) - server_cpu_before
+    measured = run_locust(ROOT / "bench" / "exam_locustfile.py", base, len(plans), run_time,
+                          config, workdir, server_pids)
     data = json.loads(output.read_text())
-    data["generator"] = {"cpu_s": round(generator_cpu, 1), "wall_s": round(wall, 1),
-                         "cpu_percent_mean": round(100 * generator_cpu / wall, 1),
-                         "cpu_percent_peak_5s": max(samples or [0]),
-                         "saturated": max(samples or [0]) >= 90,
-                         "exit_code": proc.returncode}
-    data["server_cpu_percent_mean"] = round(100 * server_cpu / wall, 1)
-    data["server_cpu_percent_5s"] = server_samples
-    data["database_cpu_percent_5s"] = db_samples
+    data.update({key: measured[key] for key in ("generator", "server_cpu_percent_mean",
+                                                "server_cpu_percent_5s",
+                                                "database_cpu_percent_5s")})
     data["t0"] = t0
     return data
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return 0.0
-    k = max(0, min(len(sorted_values) - 1, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
-
-
-def endpoint_stats(requests: list, duration: float) -> dict:
-    by_name = defaultdict(list)
-    failures = defaultdict(int)
-    for name, _start, ms, ok, _status in requests:
-        by_name[name].append(ms)
-        if not ok:
-            failures[name] += 1
-    stats = {}
-    for name, values in sorted(by_name.items()):
-        values.sort()
-        stats[name] = {"count": len(values), "failures": failures[name],
-                       "req_per_s": round(len(values) / duration, 1),
-                       "p50_ms": round(percentile(values, 50), 1),
-                       "p95_ms": round(percentile(values, 95), 1),
-                       "p99_ms": round(percentile(values, 99), 1),
-                       "max_ms": round(values[-1], 1)}
-    return stats
 
 
 # -- after the run: the database ------------------------------------------------------------------
@@ -629,6 +423,28 @@ def check_database(url: str, quiz_id: int, acks: list[dict], grace_s: int) -> di
             "people_with_several_attempts": sum(1 for c in per_person.values() if c > 1)}
 
 
+def sweep_after_deadline(url: str, env: dict, quiz_id: int, grace_s: int) -> str:
+    """The sweep (cron, every minute) finalises what nobody submitted, after deadline + grace:
+    run once the last attempt's deadline + grace has passed."""
+    from sqlalchemy import create_engine, text
+
+    from trainer.config import normalise_database_url
+    from trainer.core.db import UTCDateTime
+
+    engine = create_engine(normalise_database_url(url))
+    with engine.connect() as conn:
+        last = conn.execute(text("SELECT deadline_at FROM attempts WHERE quiz_id = :q "
+                                 "ORDER BY deadline_at DESC LIMIT 1")
+                            .columns(deadline_at=UTCDateTime()), {"q": quiz_id}).scalar()
+    engine.dispose()
+    if last is not None:
+        wait = last.timestamp() + grace_s + 1 - time.time()
+        if wait > 0:
+            time.sleep(wait)
+    return subprocess.run([str(BIN / "trainer"), "quizzes", "sweep"], env=env, cwd=ROOT,
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
 # -- one run --------------------------------------------------------------------------------------
 
 def run(kind: str, s: dict, pools: tuple[int, int], threads: int, port: int,
@@ -639,12 +455,7 @@ def run(kind: str, s: dict, pools: tuple[int, int], threads: int, port: int,
     url = prepare_database(kind, workdir)
     secret = secrets.token_urlsafe(48)
     redis_url = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    env = {**os.environ, "TRAINER_DATABASE_URL": url, "TRAINER_SECRET_KEY": secret,
-           "TRAINER_PRODUCTION": "1", "TRAINER_REDIS_URL": redis_url,
-           # No TLS in front on 127.0.0.1: cookies cannot be Secure-only here (nginx adds TLS in
-           # production). Everything else is the production configuration.
-           "TRAINER_SECURE_COOKIES": "0", "TRAINER_TRUSTED_PROXIES": "1"}
-    env.pop("TRAINER_QUIZ_GRACE_S", None)
+    env = production_env(url, secret, redis_url)
     grace_s = 30
     print(f"[{kind}] setting up the database ({workdir})", flush=True)
     t = time.perf_counter()
@@ -684,26 +495,7 @@ def run(kind: str, s: dict, pools: tuple[int, int], threads: int, port: int,
         print(f"[{kind}] exam: {len(plans)} candidates, {s['time_limit_s'] // 60} minutes",
               flush=True)
         exam = run_exam(base, s, plans, made["exam"], grace_s, workdir, server.pids)
-        # The sweep (cron, every minute) finalises what nobody submitted, after deadline + grace.
-        from sqlalchemy import create_engine, text
-
-        from trainer.config import normalise_database_url
-
-        from trainer.core.db import UTCDateTime
-
-        engine = create_engine(normalise_database_url(url))
-        with engine.connect() as conn:
-            last = conn.execute(text("SELECT deadline_at FROM attempts WHERE quiz_id = :q "
-                                     "ORDER BY deadline_at DESC LIMIT 1")
-                                .columns(deadline_at=UTCDateTime()),
-                                {"q": made["exam"]}).scalar()
-        engine.dispose()
-        if last is not None:
-            wait = last.timestamp() + grace_s + 1 - time.time()
-            if wait > 0:
-                time.sleep(wait)
-        sweep = subprocess.run([str(BIN / "trainer"), "quizzes", "sweep"], env=env, cwd=ROOT,
-                               check=True, capture_output=True, text=True).stdout.strip()
+        sweep = sweep_after_deadline(url, env, made["exam"], grace_s)
     finally:
         server.stop()
     checks = check_database(url, made["exam"], exam["acks"], grace_s)
@@ -717,10 +509,7 @@ def run(kind: str, s: dict, pools: tuple[int, int], threads: int, port: int,
     late_probes = [e.get("late_probe") for e in events if e.get("late_probe") not in (None, True)]
     result = {
         "benchmark": "exam_day", "database": kind, "shape": s,
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-                                        / 2 ** 30)},
+        "machine": production_stack.machine(),
         "server": {"command": server.describe(),
                    "floor_pinned_to_core": SERVER_CORE, "exam_cores": "both (unpinned)",
                    "workers": {"front": pools[0], "exam": pools[1]}, "threads": threads,
@@ -752,15 +541,6 @@ def run(kind: str, s: dict, pools: tuple[int, int], threads: int, port: int,
     result["targets"] = evaluate(result, s)
     result["workdir"] = str(workdir)
     return result
-
-
-def locust_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("locust")
-    except Exception:  # pragma: no cover
-        return "?"
 
 
 def evaluate(r: dict, s: dict) -> dict:
@@ -859,12 +639,8 @@ def main() -> int:
             return 1
     s = shape(args.quick)
     if args.candidates or args.time_limit_s or args.scale:
-        scale = args.scale or s["scale"]
-        s = {**shape(args.quick), "variant": "custom", "scale": scale,
-             "candidates": args.candidates or s["candidates"],
-             "time_limit_s": args.time_limit_s or s["time_limit_s"],
-             "login_window_s": 60 * scale, "answer_gap_s": [5 * scale, 15 * scale],
-             "last_minutes_window_s": 120 * scale}
+        s = {**custom_shape(s, args.candidates, args.time_limit_s, args.scale),
+             "variant": "custom"}
     missed = False
     RESULTS.mkdir(parents=True, exist_ok=True)
     for kind in kinds:

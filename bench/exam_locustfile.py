@@ -67,6 +67,16 @@ def _on_quitting(environment, **_kw):
                    "finished_candidates": _done}, out)
 
 
+# Other kinds of users sharing a run (bench/checkin_locustfile.py: agents checking in beside the
+# exam) add a test here; the run ends when every candidate is done and none of these is busy.
+STILL_BUSY: list = []
+
+
+def quit_when_done() -> None:
+    if _done >= len(PLANS) and not any(busy() for busy in STILL_BUSY) and _env and _env.runner:
+        gevent.spawn_later(1, _env.runner.quit)
+
+
 CHOICE_RE = re.compile(r'name="q(\d+)" id="q\1c\d+" value="(\d+)"')
 
 
@@ -114,8 +124,7 @@ class Candidate(FastHttpUser):
                        where=traceback.format_exc(limit=-3)[-600:])
         finally:
             _done += 1
-            if _done >= len(PLANS) and _env and _env.runner:
-                gevent.spawn_later(1, _env.runner.quit)
+            quit_when_done()
         raise StopUser()
 
     # -- the journey ---------------------------------------------------------------------------

@@ -173,6 +173,11 @@ def test_one_device_for_two_people_and_an_address_outside_the_centre_are_flagged
     assert "outside_address" not in cells[(session.id, first.id)].flags
     # Flagged, not refused: both are checked in.
     assert cells[(session.id, second.id)].attendance.check_in_at is not None
+    # One person's page (我的课程, 已签到) derives that person's cells only, and still sees the
+    # device the other checked in with.
+    mine = services.grid(cls, now=now, staff_ids=[second.id])
+    assert set(mine) == {(session.id, second.id)}
+    assert mine[(session.id, second.id)].flags == cells[(session.id, second.id)].flags
 
 
 def test_closing_marks_absence_credits_hours_and_twice_changes_nothing(run, users, make_staff,

@@ -23,7 +23,7 @@ from trainer.core.security import security_headers
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from exam_day import NGINX_MAIN, gunicorn_command, render_nginx_site  # noqa: E402
+from production_stack import NGINX_MAIN, gunicorn_command, render_nginx_site  # noqa: E402
 
 # Each pool answers with its name, the path and the forwarded headers it was given, and the
 # security headers the app sets on every response.

@@ -278,6 +278,11 @@ def _roster(cls_id: int) -> dict[int, RosterEntry]:
         select(RosterEntry).where(RosterEntry.class_id == cls_id))}
 
 
+def _roster_entry(cls_id: int, staff_id: int) -> RosterEntry | None:
+    """One person's entry (a check-in asks this: not the whole roster of 300)."""
+    return db.session.get(RosterEntry, (cls_id, staff_id))
+
+
 def _change(cls: TrainingClass, staff_id: int, action: str, *, by: StaffMember | None,
             now: datetime, reason: str = "", override: str = "") -> None:
     db.session.add(SignupChange(class_id=cls.id, staff_id=staff_id, action=action, at=now,
@@ -373,7 +378,7 @@ def sign_up(person: StaffMember, cls: TrainingClass, *, now: datetime) -> str:
         raise DomainError("This class is by invitation only.")
     if cls.closed_at is not None or not _before_first_session(cls, now):
         raise DomainError("Sign-up for this class has closed.")
-    entry = _roster(cls.id).get(person.id)
+    entry = _roster_entry(cls.id, person.id)
     if entry is not None and entry.state != "cancelled":
         return entry.state
     if person_conflicts(cls, [person.id]):
@@ -404,7 +409,7 @@ def cancel_booking(actor: StaffMember, cls: TrainingClass, person: StaffMember, 
             raise DomainError("Say why the person is taken off the roster.")
     if cls.closed_at is not None:
         raise DomainError("This class is closed: its record is frozen.")
-    entry = _roster(cls.id).get(person.id)
+    entry = _roster_entry(cls.id, person.id)
     if entry is None or entry.state == "cancelled":
         raise DomainError("Not on this class's roster.")
     was_booked = entry.state == "booked"
@@ -465,7 +470,7 @@ def people_needing(cls: TrainingClass) -> list[StaffMember]:
 # -- leave ----------------------------------------------------------------------------------------
 
 def _on_roster(cls: TrainingClass, staff_id: int) -> bool:
-    entry = _roster(cls.id).get(staff_id)
+    entry = _roster_entry(cls.id, staff_id)
     return entry is not None and entry.state == "booked"
 
 
@@ -710,10 +715,12 @@ class Cell:
 
 def grid(cls: TrainingClass, *, now: datetime, staff_ids: Iterable[int] | None = None,
          as_closed: bool = False) -> dict[tuple[int, int], Cell]:
-    """(session id, staff id) → the derived cell, for the class's booked people (or those
-    given) and live sessions: three queries whatever the size. `as_closed`: as if every
-    session were closed (what closing the class will freeze)."""
+    """(session id, staff id) → the derived cell, for the class's booked people and anyone
+    marked at a session (or only those given: one person's check-in page derives one person's
+    cells, not the session's 300) and live sessions: three queries whatever the size.
+    `as_closed`: as if every session were closed (what closing the class will freeze)."""
     sessions = live_sessions(cls)
+    everyone = staff_ids is None
     if staff_ids is None:
         staff_ids = [s for s, r in _roster(cls.id).items() if r.state == "booked"]
     staff_ids = set(staff_ids)
@@ -738,7 +745,8 @@ def grid(cls: TrainingClass, *, now: datetime, staff_ids: Iterable[int] | None =
                     if mark.device_hash:
                         devices.setdefault(mark.device_hash, set()).add(staff_id)
         shared = {s for people in devices.values() if len(people) > 1 for s in people}
-        for staff_id in staff_ids | {k[1] for k in marks if k[0] == session.id}:
+        marked = {k[1] for k in marks if k[0] == session.id} if everyone else set()
+        for staff_id in staff_ids | marked:
             own = marks.get((session.id, staff_id), [])
             leave = leaves.get((session.id, staff_id))
             attendance = rules.derive(times, [_plain(m) for m in own], now=now,
