@@ -49,7 +49,8 @@ LESSON = """# 接待客户
 # passes the scan on (to sign-in or the confirmation).
 NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.scan",
              "certificates.download", "certificates.external_file", "certificates.export_zip",
-             "certificates.seal_image"}
+             "certificates.seal_image", "records.mine_pdf", "records.mine_xlsx",
+             "records.staff_pdf", "records.staff_xlsx"}
 
 
 @dataclass

@@ -32,6 +32,9 @@ NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 # Another person's certificate or the file they handed in: theirs and HR's.
 THEIRS_OR_HR = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: OK, ADMIN: OK}
 ADMINS = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: OK}
+# Another person's training record: HR's; a trainer's only when the person is in their classes
+# or took their quizzes (not so here: as if there were no record).
+RECORD = {ANON: LOGIN, LEARNER: 403, TRAINER: 404, HR: OK, ADMIN: OK}
 
 # (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
@@ -184,6 +187,12 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/training/certificates/seal", "POST"): ADMINS,
     # No seal uploaded here: the administrator finds none.
     ("/training/certificates/seal.png", "GET"): {**ADMINS, ADMIN: 404},
+    ("/records/me", "GET"): SIGNED_IN,
+    ("/records/me.pdf", "GET"): SIGNED_IN,
+    ("/records/me.xlsx", "GET"): SIGNED_IN,
+    ("/records/staff/<int:staff_id>", "GET"): RECORD,
+    ("/records/staff/<int:staff_id>.pdf", "GET"): RECORD,
+    ("/records/staff/<int:staff_id>.xlsx", "GET"): RECORD,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
