@@ -225,3 +225,39 @@ def test_the_staff_page_links_to_the_record(client, users, person_record):
     assert f"/records/staff/{person.id}" in html
     client.login(person.employee_no)
     assert 'href="/records/me"' in client.get("/my").get_data(as_text=True)
+
+
+def test_the_record_costs_a_handful_of_statements_whatever_its_length(
+        app, users, person_record, db_session):
+    """Set-based: more attempts, lessons and certificates add no statements; each class adds
+    attendance's grid (three or four)."""
+    from sqlalchemy import event
+
+    from trainer.core.db import db
+    from trainer.quizzes import services as quizzes
+    from trainer.records import services
+
+    def count() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        engine = db_session.get_bind().engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            with app.test_request_context():
+                db.session.expire_all()
+                hr = db.session.get(type(users["hr"]), users["hr"].id)
+                person = db.session.get(type(person_record["person"]),
+                                        person_record["person"].id)
+                services.build_record(person, hr, now=utcnow())
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    before = count()
+    person = person_record["person"]
+    for _ in range(3):
+        again = quizzes.start_attempt(person, person_record["exam"], now=utcnow())
+        quizzes.submit_attempt(person, again, now=utcnow())
+    db_session.commit()
+    assert count() == before
+    assert before <= 45, before   # 43 here, loading the two people included
