@@ -98,7 +98,7 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/attempts/<int:attempt_id>/submit", "GET"): OWNER_ONLY,
     ("/attempts/<int:attempt_id>/submit", "POST"): OWNER_ONLY,
     ("/attempts/<int:attempt_id>/result", "GET"): OWNER_ONLY,
-    ("/attempts/<int:attempt_id>/review", "GET"): TRAINERS,
+    ("/attempts/<int:attempt_id>/review", "GET"): LEARNING_STAFF,   # HR reads results
     ("/mistakes", "GET"): SIGNED_IN,
     ("/mistakes/practice", "POST"): SIGNED_IN,
     ("/quizzes/manage", "GET"): TRAINERS,
@@ -106,7 +106,7 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/quizzes/new", "POST"): TRAINERS,
     ("/quizzes/<int:quiz_id>/edit", "GET"): TRAINERS,
     ("/quizzes/<int:quiz_id>/edit", "POST"): TRAINERS,
-    ("/quizzes/<int:quiz_id>/attempts", "GET"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/attempts", "GET"): LEARNING_STAFF,
     ("/quizzes/<int:quiz_id>/overrides", "POST"): TRAINERS,
     ("/quizzes/<int:quiz_id>/assign", "POST"): TRAINERS,
     ("/staff", "GET"): STAFF_ADMIN,

@@ -261,3 +261,38 @@ def test_the_record_costs_a_handful_of_statements_whatever_its_length(
     db_session.commit()
     assert count() == before
     assert before <= 45, before   # 43 here, loading the two people included
+
+
+def test_hr_reads_every_quizs_results_and_changes_nothing(client, users, person_record,
+                                                          db_session):
+    """The trainer's exam: HR reaches its results from the record, reads the grades and an
+    attempt's review, and may neither edit, assign nor override."""
+    from trainer.quizzes.models import QuizAssignment, QuizOverride
+
+    exam, taken, person = person_record["exam"], person_record["taken"], person_record["person"]
+    client.login(users["hr"].employee_no)
+    record = client.get(f"/records/staff/{person.id}").get_data(as_text=True)
+    assert f'href="/quizzes/{exam.id}/attempts"' in record
+    page = client.get(f"/quizzes/{exam.id}/attempts")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "欧阳娜娜" in html and f"/attempts/{taken.id}/review" in html
+    for hidden in (f"/quizzes/{exam.id}/edit", f"/quizzes/{exam.id}/assign",
+                   f"/quizzes/{exam.id}/overrides"):
+        assert hidden not in html, hidden
+    assert client.get(f"/attempts/{taken.id}/review").status_code == 200
+    assert client.get(f"/quizzes/{exam.id}/edit").status_code == 403
+    assert client.post(f"/quizzes/{exam.id}/assign", {"employee_nos": "L0001"}).status_code == 403
+    assert client.post(f"/quizzes/{exam.id}/overrides", {
+        "employee_no": "R0001", "extra_minutes": "10"}).status_code == 403
+    assert db_session.scalar(select(QuizAssignment).where(
+        QuizAssignment.quiz_id == exam.id)) is None
+    assert db_session.scalar(select(QuizOverride).where(QuizOverride.quiz_id == exam.id)) is None
+    # A learner still reads none of it; the trainer who owns it still manages it.
+    client.login(person.employee_no)
+    assert client.get(f"/quizzes/{exam.id}/attempts").status_code == 403
+    assert f'href="/quizzes/{exam.id}/attempts"' not in client.get("/records/me").get_data(
+        as_text=True)
+    client.login(users["trainer"].employee_no)
+    assert f"/quizzes/{exam.id}/edit" in client.get(f"/quizzes/{exam.id}/attempts").get_data(
+        as_text=True)

@@ -2,7 +2,7 @@
 it for a trainer; as a page, a PDF and a workbook (each download an audit event)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -20,8 +20,19 @@ MIMETYPES = {"pdf": "application/pdf",
 
 
 def _page(person: StaffMember, *, own: bool):
-    record = services.build_record(person, current_user._get_current_object(), now=utcnow())
-    return render_template("records/record.html", record=record, own=own)
+    from trainer.quizzes import services as quizzes
+
+    viewer = current_user._get_current_object()
+    record = services.build_record(person, viewer, now=utcnow())
+
+    def results_url(quiz) -> str | None:
+        """The quiz's results page, for those who may read it (its managers, HR)."""
+        if quizzes.may_read_results(viewer, quiz):
+            return url_for("quizzes.attempts", quiz_id=quiz.id)
+        return None
+
+    return render_template("records/record.html", record=record, own=own,
+                           results_url=results_url)
 
 
 def _download(person: StaffMember, fmt: str, *, own: bool) -> Response:
