@@ -296,3 +296,33 @@ def test_hr_reads_every_quizs_results_and_changes_nothing(client, users, person_
     client.login(users["trainer"].employee_no)
     assert f"/quizzes/{exam.id}/edit" in client.get(f"/quizzes/{exam.id}/attempts").get_data(
         as_text=True)
+
+
+def test_the_settings_say_which_hours_count(app, users, person_record, db_session, today):
+    """Counted 学时: the sources and categories the settings count (classroom, every category,
+    by default); the rest is shown beside."""
+    from trainer.core.settings import forget_cached, set_setting
+    from trainer.learning import services as learning
+    from trainer.records import services
+
+    person = person_record["person"]
+    learning.credit_hours(person.id, "external", 1, on=today, category="其他", minutes=120,
+                          now=utcnow(), title="外部培训")
+    db_session.commit()
+
+    def this_year():
+        with app.test_request_context():
+            forget_cached()
+            hr = db_session.get(type(users["hr"]), users["hr"].id)
+            year = services.build_record(person, hr, now=utcnow()).this_year
+            return year.standing.counted, year.beside_hours
+
+    assert this_year() == (Decimal("0.5"), Decimal("2"))
+    with app.test_request_context():
+        set_setting("hours_count_external", True, actor=None, now=utcnow())
+        db_session.commit()
+    assert this_year() == (Decimal("2.5"), Decimal("0"))
+    with app.test_request_context():
+        set_setting("hours_counted_categories", ["其他"], actor=None, now=utcnow())
+        db_session.commit()
+    assert this_year() == (Decimal("2"), Decimal("0.5"))
