@@ -111,6 +111,7 @@ def _import_models() -> None:
     import trainer.learning.settings  # noqa: F401
     import trainer.attendance.settings  # noqa: F401
     import trainer.certificates.settings  # noqa: F401
+    import trainer.records.settings  # noqa: F401
 
 
 def _connect_subscriptions() -> None:
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.attendance.routes import register as register_attendance
     from trainer.certificates.cli import register_cli as register_certificates_cli
     from trainer.certificates.routes import register as register_certificates
+    from trainer.records.routes import register as register_records
     from trainer.banks.routes import register as register_banks
     from trainer.cli import register_commands
     from trainer.learning.cli import register_cli as register_learning_cli
@@ -160,6 +162,7 @@ def _register_blueprints(app: Flask) -> None:
     register_attendance_cli(app)
     register_certificates(app)
     register_certificates_cli(app)
+    register_records(app)
     register_commands(app)
 
 

@@ -32,6 +32,9 @@ NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 # Another person's certificate or the file they handed in: theirs and HR's.
 THEIRS_OR_HR = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: OK, ADMIN: OK}
 ADMINS = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: OK}
+# Another person's training record: HR's; a trainer's only when the person is in their classes
+# or took their quizzes (not so here: as if there were no record).
+RECORD = {ANON: LOGIN, LEARNER: 403, TRAINER: 404, HR: OK, ADMIN: OK}
 
 # (rule, method) -> expected per visitor. {staff} = another learner; {event} = their hire event.
 MATRIX: dict[tuple[str, str], dict[str, object]] = {
@@ -95,7 +98,7 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/attempts/<int:attempt_id>/submit", "GET"): OWNER_ONLY,
     ("/attempts/<int:attempt_id>/submit", "POST"): OWNER_ONLY,
     ("/attempts/<int:attempt_id>/result", "GET"): OWNER_ONLY,
-    ("/attempts/<int:attempt_id>/review", "GET"): TRAINERS,
+    ("/attempts/<int:attempt_id>/review", "GET"): LEARNING_STAFF,   # HR reads results
     ("/mistakes", "GET"): SIGNED_IN,
     ("/mistakes/practice", "POST"): SIGNED_IN,
     ("/quizzes/manage", "GET"): TRAINERS,
@@ -103,7 +106,7 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/quizzes/new", "POST"): TRAINERS,
     ("/quizzes/<int:quiz_id>/edit", "GET"): TRAINERS,
     ("/quizzes/<int:quiz_id>/edit", "POST"): TRAINERS,
-    ("/quizzes/<int:quiz_id>/attempts", "GET"): TRAINERS,
+    ("/quizzes/<int:quiz_id>/attempts", "GET"): LEARNING_STAFF,
     ("/quizzes/<int:quiz_id>/overrides", "POST"): TRAINERS,
     ("/quizzes/<int:quiz_id>/assign", "POST"): TRAINERS,
     ("/staff", "GET"): STAFF_ADMIN,
@@ -193,6 +196,12 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/training/certificates/seal", "POST"): ADMINS,
     # No seal uploaded here: the administrator finds none.
     ("/training/certificates/seal.png", "GET"): {**ADMINS, ADMIN: 404},
+    ("/records/me", "GET"): SIGNED_IN,
+    ("/records/me.pdf", "GET"): SIGNED_IN,
+    ("/records/me.xlsx", "GET"): SIGNED_IN,
+    ("/records/staff/<int:staff_id>", "GET"): RECORD,
+    ("/records/staff/<int:staff_id>.pdf", "GET"): RECORD,
+    ("/records/staff/<int:staff_id>.xlsx", "GET"): RECORD,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},

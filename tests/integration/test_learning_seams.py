@@ -273,7 +273,8 @@ def test_the_settings_page_groups_by_area_and_audits_each_change(client, users, 
                                          "inservice_cycle_months": "12",
                                          "inservice_window_days": "30", "minutes_per_hour": "45",
                                          "hours_categories": "业务知识\n其他", "go_live_date": "",
-                                         "checkout_required": "y"})
+                                         "checkout_required": "y",
+                                         "hours_count_classes": "y"})  # (ticked by default)
     assert response.status_code == 302
     assert get_setting("onboarding_due_days") == 21 and get_setting("minutes_per_hour") == 45
     changed = db_session.scalars(select(AuditEvent.object_id).where(

@@ -40,6 +40,8 @@ from trainer.quizzes.views import item_html, item_view, result_view
 
 bp = Blueprint("quizzes", __name__)
 MANAGERS = ("trainer", "admin")
+# Who may read results: the managers, and HR (every quiz, read-only).
+RESULT_READERS = ("trainer", "hr", "admin")
 
 
 def grace() -> int:
@@ -467,9 +469,12 @@ def edit_quiz(quiz_id: int):
 
 
 @bp.route("/quizzes/<int:quiz_id>/attempts")
-@roles_required(*MANAGERS)
+@roles_required(*RESULT_READERS)
 def attempts(quiz_id: int):
-    quiz = _managed(quiz_id)
+    """A quiz's attempts and kept grades: its managers', and HR's to read (no assigning, no
+    overrides, no editing)."""
+    quiz = _quiz(quiz_id)
+    services.check_may_read_results(current_user, quiz)
     now = utcnow()
     rows = db.session.execute(select(Attempt, StaffMember).join(
         StaffMember, StaffMember.id == Attempt.staff_id).where(Attempt.quiz_id == quiz.id)
@@ -478,6 +483,7 @@ def attempts(quiz_id: int):
     kept = sorted(((people[staff_id], grade) for staff_id, grade in
                    services.kept_grades(quiz.id).items()), key=lambda pg: pg[0].employee_no)
     return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now, kept=kept,
+                           read_only=not services.may_manage(current_user, quiz),
                            kept_ids={grade.attempt_id for _person, grade in kept},
                            seconds_left=rules.seconds_left, override_form=OverrideForm(),
                            assign_form=AssignForm(),
@@ -538,11 +544,11 @@ def assign(quiz_id: int):
 
 
 @bp.route("/attempts/<int:attempt_id>/review")
-@roles_required(*MANAGERS)
+@roles_required(*RESULT_READERS)
 def review(attempt_id: int):
-    """A trainer's full review of any attempt of a quiz they may manage."""
+    """A trainer's full review of any attempt of a quiz they may manage (HR's, to read)."""
     attempt = db.get_or_404(Attempt, attempt_id)
-    services.check_may_manage(current_user, attempt.quiz)
+    services.check_may_read_results(current_user, attempt.quiz)
     person = db.session.get(StaffMember, attempt.staff_id)
     visible = rules.ReviewVisibility(True, True, True)
     return render_template("quizzes/result.html", attempt=attempt, quiz=attempt.quiz,

@@ -44,6 +44,16 @@ def check_may_manage(actor: StaffMember, quiz: Quiz) -> None:
         raise Forbidden("You may not manage this quiz.")
 
 
+def may_read_results(actor: StaffMember, quiz: Quiz) -> bool:
+    """Who manages a quiz reads its results; HR reads every quiz's results, read-only."""
+    return may_manage(actor, quiz) or actor.has_role("hr")
+
+
+def check_may_read_results(actor: StaffMember, quiz: Quiz) -> None:
+    if not may_read_results(actor, quiz):
+        raise Forbidden("You may not read this quiz's results.")
+
+
 def is_assigned(person: StaffMember, quiz: Quiz) -> bool:
     if quiz.personal_for_id is not None:
         return quiz.personal_for_id == person.id
