@@ -221,7 +221,7 @@ class Stack:
             command = gunicorn_command(workers, self.threads, f"unix:{name}.sock")
             return " ".join([Path(command[0]).name, *command[1:]])
 
-        return (f"nginx (deploy/nginx-site.conf): /attempts/… → `{pool(self.exam, 'exam')}`, "
+        return (f"nginx (deploy/nginx-site.conf): /attempts/…, /s/…, /checkin… → `{pool(self.exam, 'exam')}`, "
                 f"the rest → `nice -n {FRONT_NICE} {pool(self.front, 'front')}`")
 
     def stop(self) -> None:

@@ -1,6 +1,6 @@
 """deploy/nginx-site.conf, rendered as the benchmark and the README render it, run by a real nginx
-in front of two real gunicorn pools: everything under /attempts/ reaches the exam pool, the rest
-the front pool, static files come from disk, and the app learns the client's address and scheme."""
+in front of two real gunicorn pools: everything under /attempts/ and a check-in (/s/…, /checkin…)
+reach the exam pool, the rest the front pool, static files come from disk, and the app learns the client's address and scheme."""
 from __future__ import annotations
 
 import os
@@ -120,8 +120,14 @@ def test_exam_requests_reach_the_exam_pool_and_the_rest_the_front_pool(stack):
                  "/attempts/12/result", "/attempts/12/state"):
         assert pool(path) == "exam", path
     assert pool("/attempts/12/save", method="POST", json={"position": 0}) == "exam"
+    # A classroom check-in: the QR code's link, the typed code, the confirmation, the done page.
+    for path in ("/s/7/123/abcdef", "/checkin/confirm?t=x", "/checkin/done/7"):
+        assert pool(path) == "exam", path
+    for path in ("/checkin", "/checkin/confirm"):
+        assert pool(path, method="POST", data={"code": "123456"}) == "exam", path
     for path in ("/login", "/quizzes/3", "/quizzes/3/start", "/healthz", "/",
-                 "/records/staff", "/quizzes/3/attempts"):
+                 "/records/staff", "/quizzes/3/attempts", "/static-page", "/sessions/7",
+                 "/checkins", "/classes"):
         assert pool(path) == "front", path
 
 
