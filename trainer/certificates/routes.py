@@ -240,13 +240,18 @@ class _Sink:
         return data
 
 
+# PDFs read per statement: PostgreSQL's driver holds a statement's whole result (20 × ~32 KB);
+# with 100 a batch the worker grew by 13.7 MB over a ZIP of 1,000 (32 MB), against 4.7 on SQLite.
+ZIP_BATCH = 20
+
+
 def _zip_of(ids: list[int]) -> Iterator[bytes]:
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED) as archive:
-        for start in range(0, len(ids), 100):
+        for start in range(0, len(ids), ZIP_BATCH):
             rows = db.session.execute(select(Certificate.serial, StoredFile.data).join(
                 StoredFile, StoredFile.id == Certificate.pdf_file_id).where(
-                Certificate.id.in_(ids[start:start + 100])).order_by(Certificate.id))
+                Certificate.id.in_(ids[start:start + ZIP_BATCH])).order_by(Certificate.id))
             for serial, data in rows:
                 archive.writestr(f"{serial}.pdf", data)   # (PDFs are compressed already)
                 yield sink.drain()
