@@ -56,6 +56,7 @@ from trainer.core.timeutil import local_date, local_midnight_utc
 from trainer.learning.models import OPEN_STATES, Enrolment, HoursEntry, Track
 from trainer.learning.settings import lifecycle_settings
 from trainer.quizzes.models import Attempt, Quiz
+from trainer.records import cache  # noqa: F401 - records' stored figures (its model)
 from trainer.records import rules
 from trainer.records import settings as record_settings
 
@@ -621,7 +622,7 @@ def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
     expiring = (select(func.count()).select_from(Certificate).where(
         Certificate.staff_id == StaffMember.id,
         _certificate_conditions(clock)["expiring"]).scalar_subquery())
-    facts = _person_facts(clock)
+    facts = _person_facts(clock, staff_ids)
     rows = db.session.execute(
         select(StaffMember.id, overdue, expiring, facts.c.half_hours, facts.c.minimum_tenths,
                facts.c.behind, facts.c.not_cleared)

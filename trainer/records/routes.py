@@ -202,9 +202,10 @@ def register(app) -> None:
     add_nav_item(app, "records.mine", _l("My training record"), ("learner",), 11)
     add_nav_item(app, "records.dashboard", _l("Compliance"), MANAGERS, 58)
     add_staff_panel(app, staff_panel)
-    from trainer.records import staff_columns
+    from trainer.records import cache, staff_columns
 
     staff_columns.register(app)
+    cache.register_cli(app)
 
 
 @bp.app_context_processor
