@@ -229,14 +229,15 @@ def people_filter(args: Mapping[str, str]) -> tuple[figures.PeopleFilter, list[s
     return figures.PeopleFilter(
         department_id=number("department"), position_id=number("position"),
         track_id=number("track"), flag=flag, q=q,
-        no_department=none == "department"), problems
+        no_department=none == "department", no_position=none == "position"), problems
 
 
 def filter_details(flt: figures.PeopleFilter) -> dict[str, Any]:
     """The filter as the audit event keeps it."""
     return {k: v for k, v in (("department", flt.department_id), ("position", flt.position_id),
                               ("track", flt.track_id), ("flag", flt.flag), ("q", flt.q),
-                              ("no_department", flt.no_department)) if v}
+                              ("no_department", flt.no_department),
+                              ("no_position", flt.no_position)) if v}
 
 
 @dataclass
@@ -307,6 +308,8 @@ def filter_title(flt: figures.PeopleFilter) -> str:
             parts.append(title)
     if flt.no_department:
         parts.append(_("No department"))
+    if flt.no_position:
+        parts.append(_("No position"))
     if flt.q:
         parts.append(_("“%(q)s”", q=flt.q))
     return " · ".join(parts) or _("Everyone in scope")

@@ -534,6 +534,7 @@ class PeopleFilter:
     flag: str = ""
     q: str = ""
     no_department: bool = False     # the row of people without a department
+    no_position: bool = False       # the row of people without a position
 
     def __post_init__(self) -> None:
         if self.flag and self.flag not in FLAGS:
@@ -588,7 +589,9 @@ def people(now: datetime, flt: PeopleFilter = PeopleFilter()) -> Select:
             query = query.where(staff.department_id.is_(None))
         elif flt.department_id:
             query = query.where(staff.department_id == flt.department_id)
-        if flt.position_id:
+        if flt.no_position:
+            query = query.where(staff.position_id.is_(None))
+        elif flt.position_id:
             query = query.where(staff.position_id == flt.position_id)
         return query
 
@@ -597,7 +600,7 @@ def people(now: datetime, flt: PeopleFilter = PeopleFilter()) -> Select:
         query = query.where(exists().where(Enrolment.staff_id == StaffMember.id,
                                            Enrolment.track_id == flt.track_id))
     within = None
-    if flt.no_department or flt.department_id or flt.position_id:
+    if flt.no_department or flt.department_id or flt.no_position or flt.position_id:
         other = aliased(StaffMember)     # (an alias: not correlated with the list's rows)
         within = narrowed(other).with_only_columns(other.id)
     condition = flag_condition(flt.flag, clock, track_id=flt.track_id, within=within)
