@@ -80,7 +80,10 @@ def fresh(by: str, now: datetime) -> Stored | None:
     stored = db.session.get(FigureSet, by)
     if stored is None or not now - FRESH_FOR <= stored.computed_at <= now + timedelta(minutes=1):
         return None
-    rows = [Figures(**row) for row in stored.rows]
+    try:
+        rows = [Figures(**row) for row in stored.rows]
+    except TypeError:     # stored by another version of the figures: compute them live
+        return None
     return Stored(stored.computed_at, rows[:-1], rows[-1],
                   {(key, track): n for key, track, n in stored.charts.get("overdue", [])},
                   [(date.fromisoformat(m), pairs, passed)
