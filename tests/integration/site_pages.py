@@ -51,7 +51,8 @@ NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.
              "attendance.sign_in_sheet", "attendance.sheet_template", "attendance.evidence",
              "certificates.download", "certificates.external_file", "certificates.export_zip",
              "certificates.seal_image", "records.mine_pdf", "records.mine_xlsx",
-             "records.staff_pdf", "records.staff_xlsx"}
+             "records.staff_pdf", "records.staff_xlsx", "records.dashboard_export",
+             "records.people_export"}
 
 
 @dataclass

@@ -202,6 +202,14 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/records/staff/<int:staff_id>", "GET"): RECORD,
     ("/records/staff/<int:staff_id>.pdf", "GET"): RECORD,
     ("/records/staff/<int:staff_id>.xlsx", "GET"): RECORD,
+    # HR's compliance dashboard and the people behind its figures: HR's and administrators'.
+    ("/records/dashboard", "GET"): STAFF_ADMIN,
+    ("/records/dashboard.pdf", "GET"): STAFF_ADMIN,
+    ("/records/dashboard.xlsx", "GET"): STAFF_ADMIN,
+    ("/records/dashboard.csv", "GET"): STAFF_ADMIN,
+    ("/records/people", "GET"): STAFF_ADMIN,
+    ("/records/people.xlsx", "GET"): STAFF_ADMIN,
+    ("/records/people.csv", "GET"): STAFF_ADMIN,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
