@@ -50,6 +50,8 @@ DEMO_STAFF = (
     DemoPerson("K0010", "林芳", "客服二部", "坐席", 9, ("learner",), "new hire"),
     DemoPerson("K0011", "何军", "客服二部", "坐席", 7, ("learner",), "new hire"),
     DemoPerson("K0012", "许晴", "客服一部", "坐席", 42, ("learner",), "onboarded"),
+    # Hired after go-live and 40 days in, onboarding (due in 30) not finished: HR's overdue.
+    DemoPerson("K0013", "马骏", "客服一部", "坐席", 40, ("learner",), "overdue"),
 )
 
 
@@ -64,11 +66,15 @@ def create_demo_staff(*, now: datetime, today: date) -> list[DemoPerson]:
     for person in DEMO_STAFF:
         if get_staff_by_employee_no(person.employee_no) is not None:
             continue
+        hired = today - timedelta(days=person.hired_days_ago)
+        # The overdue agent was entered on the day they were hired, so their onboarding fell
+        # due 30 days later; the others were entered today (due dates count from then).
+        entered = now - timedelta(days=person.hired_days_ago) if person.story == "overdue" \
+            else now
         staff, _ = create_staff(
             None, employee_no=person.employee_no, name=person.name,
             department=person.department, position=person.position,
-            hire_date=today - timedelta(days=person.hired_days_ago), roles=person.roles,
-            now=now, password=DEMO_PASSWORD)
+            hire_date=hired, roles=person.roles, now=entered, password=DEMO_PASSWORD)
         _play_story(staff, person.story, now=now, today=today)
         created.append(person)
     return created
