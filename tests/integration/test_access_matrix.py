@@ -202,6 +202,17 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/records/staff/<int:staff_id>", "GET"): RECORD,
     ("/records/staff/<int:staff_id>.pdf", "GET"): RECORD,
     ("/records/staff/<int:staff_id>.xlsx", "GET"): RECORD,
+    # Quiz results: HR and administrators every quiz's, a trainer those they may manage (the
+    # quiz here is the system's, so the trainer too).
+    ("/records/results", "GET"): LEARNING_STAFF,
+    ("/records/results.xlsx", "GET"): LEARNING_STAFF,
+    ("/records/results.csv", "GET"): LEARNING_STAFF,
+    ("/records/results/<int:quiz_id>", "GET"): LEARNING_STAFF,
+    ("/records/results/<int:quiz_id>.xlsx", "GET"): LEARNING_STAFF,
+    ("/records/results/<int:quiz_id>.csv", "GET"): LEARNING_STAFF,
+    ("/records/audit", "GET"): STAFF_ADMIN,
+    ("/records/audit.xlsx", "GET"): STAFF_ADMIN,
+    ("/records/audit.csv", "GET"): STAFF_ADMIN,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
