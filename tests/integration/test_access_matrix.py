@@ -202,6 +202,14 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/records/staff/<int:staff_id>", "GET"): RECORD,
     ("/records/staff/<int:staff_id>.pdf", "GET"): RECORD,
     ("/records/staff/<int:staff_id>.xlsx", "GET"): RECORD,
+    # HR's compliance dashboard and the people behind its figures: HR's and administrators'.
+    ("/records/dashboard", "GET"): STAFF_ADMIN,
+    ("/records/dashboard.pdf", "GET"): STAFF_ADMIN,
+    ("/records/dashboard.xlsx", "GET"): STAFF_ADMIN,
+    ("/records/dashboard.csv", "GET"): STAFF_ADMIN,
+    ("/records/people", "GET"): STAFF_ADMIN,
+    ("/records/people.xlsx", "GET"): STAFF_ADMIN,
+    ("/records/people.csv", "GET"): STAFF_ADMIN,
     # Quiz results: HR and administrators every quiz's, a trainer those they may manage (the
     # quiz here is the system's, so the trainer too).
     ("/records/results", "GET"): LEARNING_STAFF,

@@ -24,6 +24,7 @@ DYNAMIC = {
     ("quizzes/services/finishing.py", "state"): FINISHED_STATES,
     ("certificates/services.py", "external.state"): ("approved", "declined"),
     ("attendance/services.py", "request.state"): ("approved", "declined"),
+    ("records/compliance.py", "what"): ("dashboard", "people"),
 }
 # accounts names two kinds of thing `kind`: a list entry's, and a working-life event's.
 BY_TEMPLATE = {

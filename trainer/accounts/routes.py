@@ -42,7 +42,7 @@ from trainer.accounts.throttle import throttle_of
 from trainer.core.actions import act
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
-from trainer.core.nav import home_endpoint
+from trainer.core.nav import home_endpoint, staff_columns, staff_filters
 from trainer.core.params import db_int
 from trainer.core.permissions import (
     public,
@@ -319,12 +319,26 @@ def staff_list():
         query = query.where(StaffMember.position_id == position)
     if status in ("active", "on_leave", "left"):
         query = query.where(StaffMember.status == status)
+    # Filters and columns other areas add (the training ones: records), through core.nav.
+    filters = staff_filters(current_app)
+    training = request.args.get("training", "")
+    chosen = next((f for f in filters if f.value == training), None)
+    if chosen is not None:
+        query = chosen.narrow(query)
+    elif training:
+        flash(_("“%(value)s” is not a valid choice; it was left out.", value=training[:40]),
+              "warning")
+        training = ""
     pagination = db.paginate(query.order_by(StaffMember.employee_no), page=page,
                              per_page=PAGE_SIZE, error_out=False)
+    columns = staff_columns(current_app)
+    ids = [s.id for s in pagination.items]
+    extra = [(c.headers, c.cells(ids) if ids else {}) for c in columns]
     return render_template("accounts/staff_list.html", pagination=pagination, q=q,
                            department=department, position=position, status=status,
                            departments=services.list_entries(Department),
-                           positions=services.list_entries(Position))
+                           positions=services.list_entries(Position),
+                           training=training, training_filters=filters, extra_columns=extra)
 
 
 def _offer_entries(form, staff: StaffMember | None) -> None:

@@ -50,6 +50,45 @@ def add_staff_panel(app: Flask, render) -> None:
     app.extensions.setdefault("trainer.staff_panels", []).append(render)
 
 
+@dataclass(frozen=True)
+class StaffColumns:
+    """Columns a higher area adds to the HR staff list: their headings, and `cells(ids)` giving
+    {staff id: [cell, …]} for the page's people at once (one query for the page, never one per
+    person)."""
+
+    headers: tuple[object, ...]
+    cells: Callable[[list[int]], dict[int, list[Any]]]
+
+
+@dataclass(frozen=True)
+class StaffFilter:
+    """A filter a higher area adds to the HR staff list: `narrow(query)` returns the staff
+    SELECT narrowed to the people it names."""
+
+    value: str
+    label: object
+    narrow: Callable[[Any], Any]
+
+
+def add_staff_columns(app: Flask, headers: tuple[object, ...],
+                      cells: Callable[[list[int]], dict[int, list[Any]]]) -> None:
+    """A higher area adds columns to the HR staff list (accounts cannot import it)."""
+    app.extensions.setdefault("trainer.staff_columns", []).append(StaffColumns(headers, cells))
+
+
+def add_staff_filter(app: Flask, value: str, label: object, narrow: Callable[[Any], Any]) -> None:
+    app.extensions.setdefault("trainer.staff_filters", []).append(
+        StaffFilter(value, label, narrow))
+
+
+def staff_columns(app: Flask) -> list[StaffColumns]:
+    return list(app.extensions.get("trainer.staff_columns", []))
+
+
+def staff_filters(app: Flask) -> list[StaffFilter]:
+    return list(app.extensions.get("trainer.staff_filters", []))
+
+
 def add_return_link(app: Flask, kind: str, link: Callable[[Any], str | None]) -> None:
     """A higher area says where a page of a lower one leads back to (a course quiz's result →
     the course, not the quiz's own page, which learners may not open)."""

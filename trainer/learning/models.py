@@ -146,6 +146,8 @@ class Enrolment(db.Model):
               sqlite_where=text("state IN ('assigned', 'in_progress', 'overdue')"),
               postgresql_where=text("state IN ('assigned', 'in_progress', 'overdue')")),
         Index("ix_enrolments_state_due", "state", "due_on"),
+        # HR's figures and lists (records): a person's open, overdue or due-soon enrolments.
+        Index("ix_enrolments_staff_state_due", "staff_id", "state", "due_on"),
     )
 
     @property

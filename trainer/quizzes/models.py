@@ -178,6 +178,8 @@ class Attempt(db.Model):
               sqlite_where=IN_PROGRESS, postgresql_where=IN_PROGRESS),
         Index("ix_attempts_staff_quiz", "staff_id", "quiz_id"),
         Index("ix_attempts_state_deadline", "state", "deadline_at"),
+        # HR's figures (records): this year's finished attempts, ranked per person and quiz.
+        Index("ix_attempts_submitted_at", "submitted_at"),
     )
 
     @property

@@ -125,6 +125,8 @@ ACTION_LABELS: dict[str, Any] = {
     "record.exported": _l("Training record downloaded"),
     "results.exported": _l("Quiz results exported"),
     "audit.exported": _l("Audit log exported"),
+    "records.dashboard_exported": _l("Compliance figures exported"),
+    "records.people_exported": _l("People list exported"),
 }
 
 OBJECT_LABELS: dict[str, Any] = {
@@ -143,6 +145,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "class": lazy_pgettext("audit object", "Class"),
     "certificate": lazy_pgettext("audit object", "Certificate"),
     "audit": lazy_pgettext("audit object", "Audit log"),
+    "records": lazy_pgettext("audit object", "Training statistics"),
 }
 
 # The keys details use, named for the reader (a key not here is shown as it is).
@@ -221,6 +224,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "action": lazy_pgettext("audit detail", "Action"),
     "actor": lazy_pgettext("audit detail", "Actor"),
     "person": lazy_pgettext("audit detail", "Person affected"),
+    "by": lazy_pgettext("audit detail", "Grouped by"),
+    "flag": lazy_pgettext("audit detail", "Figure"),
+    "q": lazy_pgettext("audit detail", "Search"),
+    "no_department": lazy_pgettext("audit detail", "No department"),
 }
 
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -337,6 +344,8 @@ MARK_KIND_LABELS = {"check_in": _l("check-in"), "check_out": _l("check-out"),
 SCOPE_LABELS = {"full": _l("the whole record"), "trainer": _l("a trainer's part")}
 CONTENT_LABELS = {"question_banks": _l("Shipped question banks"),
                   "courses": _l("Shipped courses")}
+RECORDS_LABELS = {"dashboard": lazy_pgettext("audit object", "Compliance dashboard"),
+                  "people": lazy_pgettext("audit object", "People behind a figure")}
 
 
 def _vocabularies() -> dict[str, dict[str, Any]]:
@@ -348,10 +357,12 @@ def _vocabularies() -> dict[str, dict[str, Any]]:
     from trainer.certificates.routes import REVOKE_LABELS, SOURCE_LABELS
     from trainer.core.i18n import LANGUAGE_NAMES
     from trainer.learning.routes import REASON_LABELS
+    from trainer.records.compliance import FLAG_LABELS, GROUP_LABELS
 
     return {"roles": ROLE_LABELS, "reason": {**REASON_LABELS, **REVOKE_LABELS},
             "state": ROSTER_LABELS, "source": SOURCE_LABELS, "track": SOURCE_LABELS,
-            "origin": ORIGIN_LABELS, "scope": SCOPE_LABELS, "locale": LANGUAGE_NAMES}
+            "origin": ORIGIN_LABELS, "scope": SCOPE_LABELS, "locale": LANGUAGE_NAMES,
+            "by": GROUP_LABELS, "flag": FLAG_LABELS}
 
 
 # staff.updated's details are {field: [before, after]}, as are `changed`'s of a list entry.
@@ -421,6 +432,8 @@ class _Reader:
             return f"{kind} {_who(person, event.object_id)}"
         if event.object_type == "content":
             return str(CONTENT_LABELS.get(event.object_id, event.object_id))
+        if event.object_type == "records":
+            return str(RECORDS_LABELS.get(event.object_id, event.object_id))
         if event.object_type == "setting":
             from trainer.core.settings import REGISTRY
 

@@ -16,14 +16,16 @@ from trainer.accounts.models import Department, StaffMember
 from trainer.core import charts, tables
 from trainer.core.db import db, write_intent
 from trainer.core.i18n import select_timezone
+from trainer.core.params import db_int
 from trainer.core.permissions import roles_required, signed_in
 from trainer.core.settings import centre_timezone
 from trainer.core.timeutil import utcnow
 from trainer.quizzes.models import Quiz
-from trainer.records import auditlog, exports, forms, results, rules, services
+from trainer.records import auditlog, compliance, exports, figures, forms, results, rules, services
 
 bp = Blueprint("records", __name__)
 READERS = ("trainer", "hr", "admin")
+MANAGERS = ("hr", "admin")
 MIMETYPES = {"pdf": "application/pdf",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -96,6 +98,102 @@ def staff_pdf(staff_id: int):
 @roles_required(*READERS)
 def staff_xlsx(staff_id: int):
     return _download(services.get_person(staff_id), "xlsx", own=False)
+
+
+# -- the compliance dashboard and the people behind its figures ---------------------------------
+
+def _grouping() -> str:
+    try:
+        return compliance.grouping(request.args.get("by"))
+    except compliance.BadFilter:
+        flash(_("“%(value)s” is not a valid choice; it was left out.",
+                value=request.args.get("by", "")[:40]), "warning")
+        return "department"
+
+
+def _audited(what: str, fmt: str, details: dict) -> None:
+    """The export's audit event, in a short write of its own (the reads are done or streamed
+    after: SQLite's write lock is not held while a file is built)."""
+    viewer_id = current_user.id
+    db.session.rollback()
+    with write_intent():
+        compliance.record_list_export(db.session.get(StaffMember, viewer_id), what, fmt, details,
+                                      now=utcnow())
+        db.session.commit()
+
+
+@bp.route("/records/dashboard")
+@roles_required(*MANAGERS)
+def dashboard():
+    by = _grouping()
+    board = compliance.dashboard(utcnow(), by)
+    return render_template("records/dashboard.html", board=board, columns=compliance.COLUMNS,
+                           groupings=compliance.GROUP_LABELS, cell=compliance.cell,
+                           link_args=compliance.link_args)
+
+
+@bp.route("/records/dashboard.pdf", defaults={"fmt": "pdf"})
+@bp.route("/records/dashboard.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/records/dashboard.csv", defaults={"fmt": "csv"})
+@roles_required(*MANAGERS)
+def dashboard_export(fmt: str):
+    by = _grouping()
+    now = utcnow()
+    board = compliance.dashboard(now, by)
+    stamp = now.strftime("%Y%m%d")
+    if fmt == "pdf":
+        data = compliance.dashboard_pdf(board)
+        _audited("dashboard", fmt, {"by": by})
+        return Response(data, mimetype=MIMETYPES["pdf"], headers={
+            "Content-Disposition": f'attachment; filename="compliance-{by}-{stamp}.pdf"',
+            "Cache-Control": "no-store"})
+    header = compliance.table_header(by)
+    rows = list(compliance.table_rows(board))
+    _audited("dashboard", fmt, {"by": by})
+    response = tables.export_response(fmt, f"compliance-{by}-{stamp}", header, rows,
+                                      sheet=_("Compliance"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _people_filter() -> figures.PeopleFilter:
+    flt, problems = compliance.people_filter(request.args)
+    for problem in problems:
+        flash(problem, "warning")
+    return flt
+
+
+@bp.route("/records/people")
+@roles_required(*MANAGERS)
+def people():
+    flt = _people_filter()
+    page = request.args.get("page", 1, type=db_int)
+    listing = compliance.people_page(utcnow(), flt, page)
+    return render_template(
+        "records/people.html", listing=listing, flt=flt, title=compliance.filter_title(flt),
+        flags=compliance.FLAG_LABELS, args=compliance.filter_details(flt),
+        departments=figures.group_names("department"), positions=figures.group_names("position"),
+        tracks=figures.group_names("track"), header=compliance.PEOPLE_HEADER)
+
+
+@bp.route("/records/people.xlsx", defaults={"fmt": "xlsx"})
+@bp.route("/records/people.csv", defaults={"fmt": "csv"})
+@roles_required(*MANAGERS)
+def people_export(fmt: str):
+    flt = _people_filter()
+    now = utcnow()
+    details = compliance.filter_details(flt)
+    header = [str(h) for h in compliance.PEOPLE_HEADER]
+    if fmt == "csv":
+        _audited("people", fmt, details)   # then the rows stream
+        response = tables.export_response(fmt, f"people-{now:%Y%m%d}", header,
+                                          compliance.people_rows(now, flt))
+    else:
+        response = tables.export_response(fmt, f"people-{now:%Y%m%d}", header,
+                                          compliance.people_rows(now, flt), sheet=_("People"))
+        _audited("people", fmt, details)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # -- quiz results ---------------------------------------------------------------------------------
@@ -259,16 +357,13 @@ def quiz_results_csv(quiz_id: int):
 
 # -- the audit log --------------------------------------------------------------------------------
 
-AUDIT_READERS = ("hr", "admin")
-
-
 def _action_choices() -> list[tuple[str, str]]:
     return sorted(((name, str(label)) for name, label in auditlog.ACTION_LABELS.items()),
                   key=lambda pair: pair[1])
 
 
 @bp.route("/records/audit")
-@roles_required(*AUDIT_READERS)
+@roles_required(*MANAGERS)
 def audit_log():
     parsed = forms.audit_filter(request.args)
     page = None
@@ -304,13 +399,13 @@ def _export_audit(fmt: str) -> Response:
 
 
 @bp.route("/records/audit.xlsx")
-@roles_required(*AUDIT_READERS)
+@roles_required(*MANAGERS)
 def audit_xlsx():
     return _export_audit("xlsx")
 
 
 @bp.route("/records/audit.csv")
-@roles_required(*AUDIT_READERS)
+@roles_required(*MANAGERS)
 def audit_csv():
     return _export_audit("csv")
 
@@ -326,6 +421,17 @@ def register(app) -> None:
 
     app.register_blueprint(bp)
     add_nav_item(app, "records.mine", _l("My training record"), ("learner",), 11)
+    add_nav_item(app, "records.dashboard", _l("Compliance"), MANAGERS, 58)
     add_nav_item(app, "records.results_list", _l("Quiz results"), READERS, 40)
-    add_nav_item(app, "records.audit_log", _l("Audit log"), AUDIT_READERS, 90)
+    add_nav_item(app, "records.audit_log", _l("Audit log"), MANAGERS, 90)
     add_staff_panel(app, staff_panel)
+    from trainer.records import staff_columns
+
+    staff_columns.register(app)
+
+
+@bp.app_context_processor
+def _chart_helpers():
+    from trainer.core.charts import img
+
+    return {"chart_img": img}
