@@ -127,6 +127,8 @@ ACTION_LABELS: dict[str, Any] = {
     "audit.exported": _l("Audit log exported"),
     "records.dashboard_exported": _l("Compliance figures exported"),
     "records.people_exported": _l("People list exported"),
+    "records.month_stored": _l("Month-end figures stored"),
+    "records.monthly_exported": _l("Month-end report downloaded"),
 }
 
 OBJECT_LABELS: dict[str, Any] = {
@@ -228,6 +230,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "flag": lazy_pgettext("audit detail", "Figure"),
     "q": lazy_pgettext("audit detail", "Search"),
     "no_department": lazy_pgettext("audit detail", "No department"),
+    "month": lazy_pgettext("audit detail", "Month"),
+    "live": lazy_pgettext("audit detail", "Live (month not ended)"),
 }
 
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -345,7 +349,8 @@ SCOPE_LABELS = {"full": _l("the whole record"), "trainer": _l("a trainer's part"
 CONTENT_LABELS = {"question_banks": _l("Shipped question banks"),
                   "courses": _l("Shipped courses")}
 RECORDS_LABELS = {"dashboard": lazy_pgettext("audit object", "Compliance dashboard"),
-                  "people": lazy_pgettext("audit object", "People behind a figure")}
+                  "people": lazy_pgettext("audit object", "People behind a figure"),
+                  "monthly": lazy_pgettext("audit object", "Month-end report")}
 
 
 def _vocabularies() -> dict[str, dict[str, Any]]:

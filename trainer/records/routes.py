@@ -410,6 +410,87 @@ def audit_csv():
     return _export_audit("csv")
 
 
+# -- the month-end report -------------------------------------------------------------------------
+
+@bp.route("/records/monthly")
+@roles_required(*MANAGERS)
+def monthly_list():
+    from trainer.records import monthly
+
+    now = utcnow()
+    return render_template("records/monthly_list.html", months=monthly.stored_months(),
+                           current=monthly.this_month(now).strftime("%Y-%m"))
+
+
+def _month_report():
+    """The month asked (default: this month, live) and its report; or a redirect to the list
+    saying why there is none."""
+    from trainer.core.errors import DomainError
+    from trainer.records import monthly
+
+    now = utcnow()
+    text = (request.args.get("month") or "").strip()
+    try:
+        month = monthly.parse_month(text) if text else monthly.this_month(now)
+    except DomainError as error:
+        flash(error.translated(), "danger")
+        return None, redirect(url_for("records.monthly_list"))
+    found = monthly.report(month, now=now)
+    if found is None:
+        flash(_("%(month)s is not stored: only the months `trainer records snapshot` stored, "
+                "and the current month, have a report.", month=month.strftime("%Y-%m")),
+              "warning")
+        return None, redirect(url_for("records.monthly_list"))
+    return found, None
+
+
+@bp.route("/records/monthly/report")
+@roles_required(*MANAGERS)
+def monthly_report():
+    from trainer.records.compliance import COLUMNS, cell
+
+    found, refused = _month_report()
+    if refused is not None:
+        return refused
+    return render_template("records/monthly_report.html", report=found, columns=COLUMNS,
+                           cell=cell)
+
+
+def _monthly_download(fmt: str) -> Response:
+    from trainer.records import monthly
+
+    found, refused = _month_report()
+    if refused is not None:
+        return refused
+    viewer = current_user._get_current_object()
+    name = f"compliance-{found.label}{'-live' if found.live else ''}"
+    if fmt == "pdf":
+        data = monthly.pdf(found)
+        _audited_export(lambda: monthly.record_export(viewer, found.month, fmt, found.live,
+                                                      now=utcnow()))
+        return Response(data, mimetype=MIMETYPES["pdf"], headers={
+            "Content-Disposition": f'attachment; filename="{name}.pdf"',
+            "Cache-Control": "no-store"})
+    response = tables.export_response("xlsx", name, monthly.header(), monthly.table_rows(found),
+                                      sheet=found.label)
+    _audited_export(lambda: monthly.record_export(viewer, found.month, fmt, found.live,
+                                                  now=utcnow()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/records/monthly/report.pdf")
+@roles_required(*MANAGERS)
+def monthly_pdf():
+    return _monthly_download("pdf")
+
+
+@bp.route("/records/monthly/report.xlsx")
+@roles_required(*MANAGERS)
+def monthly_xlsx():
+    return _monthly_download("xlsx")
+
+
 # -- the staff page -------------------------------------------------------------------------------
 
 def staff_panel(staff: StaffMember) -> Markup:
