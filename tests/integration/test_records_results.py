@@ -44,7 +44,7 @@ def centre(users, make_staff, db_session):
     recent, old = now - timedelta(hours=2), now - timedelta(days=40)
     bank = make_bank("成绩题库")
     trainer, other = users["trainer"], make_staff("trainer", employee_no="TR002")
-    highest = make_quiz(bank, trainer, count=2, title="服务规范月考", grading="highest")
+    highest = make_quiz(bank, trainer, count=2, title="服务规范月考[上/下]?", grading="highest")
     last = make_quiz(bank, other, count=2, title="投诉处理考核", grading="last")
     practice = make_quiz(bank, trainer, count=2, title="服务规范练习", mode="practice")
     track = Track(key="inservice", title="在岗培训", position=1)
@@ -287,7 +287,7 @@ def test_the_csv_neutralises_a_formula_and_the_list_exports(client, users, centr
 
     sheet = load_workbook(io.BytesIO(listed.data)).worksheets[0]
     values = {row[0]: row[3:8] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert values["服务规范月考"] == (4, 6, 3, 75, 58.75)
+    assert values["服务规范月考[上/下]?"] == (4, 6, 3, 75, 58.75)
     assert values["投诉处理考核"] == (3, 5, 2, 66.7, 65)
     events = db_session.scalars(select(AuditEvent).where(
         AuditEvent.action == "results.exported").order_by(AuditEvent.id)).all()

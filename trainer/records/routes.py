@@ -338,9 +338,10 @@ def _export_quiz(quiz_id: int, fmt: str) -> Response:
     _audited_export(lambda: services.record_results_export(
         viewer, quiz_id, fmt, parsed.flt.as_details(), now=utcnow()))
     quiz = db.session.get(Quiz, quiz_id)
+    # (A fixed sheet name: a title may hold characters a sheet's name may not, such as / or ?.)
     return tables.export_response(fmt, f"quiz-{quiz_id}-results",
                                   [str(h) for h in PEOPLE_HEADER], _people_rows(quiz, parsed.flt),
-                                  sheet=quiz.title, widths=(12, 14, 14, 12, 8, 8, 18))
+                                  sheet=_("Quiz results"), widths=(12, 14, 14, 12, 8, 8, 18))
 
 
 @bp.route("/records/results/<int:quiz_id>.xlsx")
