@@ -297,11 +297,24 @@ def test_the_csv_neutralises_a_formula_and_the_list_exports(client, users, centr
 
 # -- access and bad input ------------------------------------------------------------------------
 
-def test_who_reads_which_results(client, users, centre):
+def test_who_reads_which_results(client, users, centre, db_session):
+    from trainer.quizzes import services as quizzes
+    from trainer.quizzes.models import Quiz
+
     highest, last = centre["highest"], centre["last"]
-    client.login(users["trainer"].employee_no)      # owns `highest`, not `last`
+    # A course quiz of the system's: every trainer manages it, so reads its results.
+    system = make_quiz(make_bank("系统题库"), None, count=1, title="系统测验")
+    sit(db_session, system, centre["people"]["a2"], 1, "90", True, at=utcnow())
+    db_session.commit()
+    trainer = users["trainer"]
+    client.login(trainer.employee_no)      # owns `highest`, not `last`
     html = client.get("/records/results").get_data(as_text=True)
-    assert [r["quiz"] for r in rows(html, "data-quiz")] == [str(highest.id)]
+    listed = {int(r["quiz"]) for r in rows(html, "data-quiz")}
+    assert listed == {highest.id, system.id}
+    # The list's SQL says what quizzes' own permission function says, quiz by quiz.
+    assert listed == {q.id for q in db_session.scalars(select(Quiz).where(
+        Quiz.mode == "exam")) if quizzes.may_read_results(trainer, q) and q.id in
+        (highest.id, last.id, system.id)}
     assert client.get(f"/records/results/{highest.id}").status_code == 200
     assert client.get(f"/records/results/{last.id}").status_code == 403
     assert client.get(f"/records/results/{last.id}.xlsx").status_code == 403
