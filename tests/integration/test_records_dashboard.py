@@ -234,3 +234,48 @@ def test_hr_sees_the_compliance_entry(client, users):
     assert 'href="/records/dashboard"' in html
     client.login(users["learner"].employee_no)
     assert 'href="/records/dashboard"' not in client.get("/records/me").get_data(as_text=True)
+
+
+def test_stored_figures_while_fresh_then_live_again(app, client, users, centre, db_session):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from trainer.core.timeutil import utcnow
+    from trainer.records import cache, figures
+    from trainer.records.cache import FigureSet
+
+    result = app.test_cli_runner().invoke(args=["records", "refresh"])
+    assert result.exit_code == 0, result.output
+    now = utcnow()
+    # Stored as computed: the same rows, totals and charts as live.
+    for by in figures.GROUPINGS:
+        stored = cache.fresh(by, now)
+        assert stored is not None
+        live = figures.group_figures(now, by=by)
+        assert stored.rows == live and stored.total == figures.totals(now, live, by)
+        assert stored.months == figures.pass_rate_by_month(now)
+    # A change after the refresh: the page shows the stored figure, and says so.
+    _enrol_overdue(db_session, centre)
+    key = _department_id(db_session, A)
+    client.login(users["hr"].employee_no)
+    html = client.get("/records/dashboard", headers=ZH).get_data(as_text=True)
+    assert "data-stored" in html
+    assert _figure_links(_row_html(html, key))["overdue"][1] == "1"
+    # More than five minutes old: live again.
+    db_session.execute(update(FigureSet).values(computed_at=now - timedelta(minutes=6)))
+    db_session.commit()
+    html = client.get("/records/dashboard", headers=ZH).get_data(as_text=True)
+    assert "data-stored" not in html
+    assert _figure_links(_row_html(html, key))["overdue"][1] == "2"
+
+
+def _enrol_overdue(db_session, centre):
+    from datetime import timedelta
+
+    from tests.integration.test_records_figures import _enrol
+
+    now = centre["now"]
+    _enrol(db_session, centre["people"]["due_soon"], centre["tracks"]["onboarding"], "overdue",
+           due_on=now.date() - timedelta(days=3), now=now)
+    db_session.commit()

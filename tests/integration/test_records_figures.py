@@ -281,6 +281,22 @@ def test_by_position_and_by_track(centre, db_session):
     assert chart == {(_department_id(db_session, A), track_id): 1}
 
 
+def test_the_rows_of_people_without_a_department_or_position(centre, make_staff, db_session):
+    from trainer.records import figures
+
+    make_staff("learner", employee_no="C3001", name="无岗位者", department=A, position=None)
+    make_staff("learner", employee_no="C3002", name="无部门者", department=None)
+    now = centre["now"]
+    by_position = {f.key: f for f in figures.group_figures(now, by="position")}
+    assert by_position[None].people == 1
+    listed = figures.people(now, figures.PeopleFilter(no_position=True, flag="behind"))
+    assert [s.name for s in db_session.scalars(listed)] == ["无岗位者"]   # no 学时 at all
+    departments = {f.key: f for f in figures.group_figures(now)}
+    assert departments[None].people == 1
+    listed = figures.people(now, figures.PeopleFilter(no_department=True))
+    assert [s.name for s in db_session.scalars(listed)] == ["无部门者"]
+
+
 def test_search_and_order(centre, db_session):
     from trainer.records import figures
 

@@ -183,3 +183,17 @@ def test_only_hr_and_administrators_and_in_chinese(app, client, users, centre):
                 "/records/monthly/report"):
         html = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
         assert not site_checks.english_in(html, ()), (url, site_checks.english_in(html, ()))
+
+
+def test_an_empty_centre_stores_its_month_once_too(app, db_session):
+    from trainer.records import monthly
+
+    month = monthly.previous_month(utcnow())
+    assert snapshot(app)[0] == 0
+    assert snapshot(app)[1].strip().endswith("nothing was rewritten")
+    rows = stored(db_session, month)
+    assert len(rows) == 1 and rows[0]["people"] == 0 and rows[0]["department_id"] is None
+
+
+def test_the_records_group_holds_both_commands(app):
+    assert {"refresh", "snapshot"} <= set(app.cli.commands["records"].commands)

@@ -8,9 +8,13 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    @app.cli.group("records")
-    def records() -> None:
-        """Training records."""
+    """`trainer records snapshot`, in the records group (records.cache may have made it, for
+    `trainer records refresh`)."""
+    records = app.cli.commands.get("records")
+    if records is None:
+        @app.cli.group("records")
+        def records() -> None:
+            """Training records."""
 
     @records.command("snapshot")
     @click.option("--month", default="", help="The month, YYYY-MM (default: the month just "

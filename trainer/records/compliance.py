@@ -20,7 +20,7 @@ from trainer.core import charts
 from trainer.core.audit import record_event
 from trainer.core.db import db
 from trainer.learning.models import Track
-from trainer.records import figures
+from trainer.records import cache, figures
 
 PAGE_SIZE = 50
 EXPORT_BATCH = 500
@@ -108,10 +108,11 @@ class Dashboard:
     rows: list[figures.Figures]
     total: figures.Figures
     charts: list[Chart] = field(default_factory=list)
+    stored_at: datetime | None = None    # stored figures (records.cache): as of then
 
     @property
     def as_of(self) -> str:
-        return format_datetime(self.now, "yyyy-MM-dd HH:mm")
+        return format_datetime(self.stored_at or self.now, "yyyy-MM-dd HH:mm")
 
 
 def no_group_label(by: str) -> str:
@@ -120,12 +121,22 @@ def no_group_label(by: str) -> str:
 
 
 def dashboard(now: datetime, by: str) -> Dashboard:
-    """The table (one row per group and the totals) and its three charts: nine statements,
-    whatever the number of people."""
-    rows = [r if r.key is not None else _renamed(r, no_group_label(by))
-            for r in figures.group_figures(now, by=by)]
-    board = Dashboard(by, now, rows, figures.totals(now, rows, by))
-    board.charts = _charts(now, by, rows)
+    """The table (one row per group and the totals) and its three charts: the stored figures
+    while at most five minutes old (records.cache), else computed live (a dozen statements,
+    whatever the number of people)."""
+    stored = cache.fresh(by, now)
+    if stored is not None:
+        rows, total = stored.rows, stored.total
+        overdue, months = stored.overdue, stored.months
+    else:
+        rows = figures.group_figures(now, by=by)
+        total = figures.totals(now, rows, by)
+        overdue = figures.overdue_by_track(now, by=by) if by != "track" else {}
+        months = figures.pass_rate_by_month(now)
+    rows = [r if r.key is not None else _renamed(r, no_group_label(by)) for r in rows]
+    board = Dashboard(by, now, rows, total,
+                      stored_at=stored.computed_at if stored is not None else None)
+    board.charts = _charts(by, rows, overdue, months)
     return board
 
 
@@ -135,7 +146,7 @@ def _renamed(row: figures.Figures, name: str) -> figures.Figures:
     return replace(row, name=name)
 
 
-def _charts(now: datetime, by: str, rows: list[figures.Figures]) -> list[Chart]:
+def _charts(by: str, rows: list[figures.Figures], overdue: dict, months: list) -> list[Chart]:
     shown = [r for r in rows if r.people]
     labels = [r.name for r in shown]
     out = []
@@ -145,7 +156,6 @@ def _charts(now: datetime, by: str, rows: list[figures.Figures]) -> list[Chart]:
                      [str(GROUP_LABELS[by]), _("People"), _("Counted 学时"), _("Mean per person")],
                      [[r.name, r.people, r.hours, m] for r, m in zip(shown, means)]))
     if by != "track":
-        overdue = figures.overdue_by_track(now, by=by)
         tracks = figures.group_names("track")
         used = [t for t in tracks if any(key[1] == t for key in overdue)]
         series = {tracks[t]: [overdue.get((r.key, t), 0) for r in shown] for t in used}
@@ -154,7 +164,6 @@ def _charts(now: datetime, by: str, rows: list[figures.Figures]) -> list[Chart]:
                          [str(GROUP_LABELS[by])] + [tracks[t] for t in used] + [_("Overdue")],
                          [[r.name] + [overdue.get((r.key, t), 0) for t in used] + [r.overdue]
                           for r in shown]))
-    months = figures.pass_rate_by_month(now)
     month_labels = [m.strftime("%Y-%m") for m, _pairs, _passed in months]
     rates = [round(100 * passed / pairs, 1) if pairs else None for _m, pairs, passed in months]
     title = _("Pass rate by month (exams, last 12 months)")
@@ -220,14 +229,15 @@ def people_filter(args: Mapping[str, str]) -> tuple[figures.PeopleFilter, list[s
     return figures.PeopleFilter(
         department_id=number("department"), position_id=number("position"),
         track_id=number("track"), flag=flag, q=q,
-        no_department=none == "department"), problems
+        no_department=none == "department", no_position=none == "position"), problems
 
 
 def filter_details(flt: figures.PeopleFilter) -> dict[str, Any]:
     """The filter as the audit event keeps it."""
     return {k: v for k, v in (("department", flt.department_id), ("position", flt.position_id),
                               ("track", flt.track_id), ("flag", flt.flag), ("q", flt.q),
-                              ("no_department", flt.no_department)) if v}
+                              ("no_department", flt.no_department),
+                              ("no_position", flt.no_position)) if v}
 
 
 @dataclass
@@ -298,6 +308,8 @@ def filter_title(flt: figures.PeopleFilter) -> str:
             parts.append(title)
     if flt.no_department:
         parts.append(_("No department"))
+    if flt.no_position:
+        parts.append(_("No position"))
     if flt.q:
         parts.append(_("“%(q)s”", q=flt.q))
     return " · ".join(parts) or _("Everyone in scope")

@@ -56,6 +56,7 @@ from trainer.core.timeutil import local_date, local_midnight_utc
 from trainer.learning.models import OPEN_STATES, Enrolment, HoursEntry, Track
 from trainer.learning.settings import lifecycle_settings
 from trainer.quizzes.models import Attempt, Quiz
+from trainer.records import cache  # noqa: F401 - records' stored figures (its model)
 from trainer.records import rules
 from trainer.records import settings as record_settings
 
@@ -333,7 +334,8 @@ def _certificate_conditions(clock: Clock) -> dict:
 
 
 def _kept_grades(clock: Clock, by: str, *, start: datetime | None = None,
-                 end: datetime | None = None, months: list[datetime] | None = None):
+                 end: datetime | None = None, months: list[datetime] | None = None,
+                 staff_ids=None):
     """A subquery (staff_id, key, quiz_id, bucket, passed) of the grade each (person, quiz)
     pair keeps among its finished exam-mode attempts in the period (this year by default):
     quizzes.kept_grades' ranking (the last by number, or the highest percent with a passed one
@@ -365,6 +367,8 @@ def _kept_grades(clock: Clock, by: str, *, start: datetime | None = None,
                 StaffMember.status.in_(EMPLOYED)))
     if by == "track":
         q = q.join(Enrolment, Enrolment.id == Attempt.enrolment_id)
+    if staff_ids is not None:
+        q = q.where(Attempt.staff_id.in_(staff_ids))
     ranked = q.subquery()
     return (select(ranked.c.staff_id, ranked.c.key, ranked.c.quiz_id, ranked.c.bucket,
                    ranked.c.passed).where(ranked.c.rank == 1).subquery("kept"))
@@ -530,15 +534,19 @@ class PeopleFilter:
     flag: str = ""
     q: str = ""
     no_department: bool = False     # the row of people without a department
+    no_position: bool = False       # the row of people without a position
 
     def __post_init__(self) -> None:
         if self.flag and self.flag not in FLAGS:
             raise ValueError(f"unknown flag: {self.flag}")
 
 
-def flag_condition(flag: str, clock: Clock, *, track_id: int | None = None, staff=StaffMember):
+def flag_condition(flag: str, clock: Clock, *, track_id: int | None = None, staff=StaffMember,
+                   within=None):
     """The condition on a staff row for one flag (an EXISTS correlated on the person, or a
-    test of the person facts); None for "people" (everyone in scope)."""
+    test of the person facts); None for "people" (everyone in scope). `within`, a SELECT of
+    staff ids, bounds what the facts and grades are computed for (a department's list computes
+    that department's, not everyone's)."""
     if flag in ("", "people"):
         return None
     in_track = (lambda q: q.where(Enrolment.track_id == track_id)) if track_id else (lambda q: q)
@@ -556,14 +564,14 @@ def flag_condition(flag: str, clock: Clock, *, track_id: int | None = None, staf
         return query.exists()
     if flag in ("passed", "failed"):
         # Set-based (an IN over the kept grades, computed once), not correlated per person.
-        kept = _kept_grades(clock, "track" if track_id else "all")
+        kept = _kept_grades(clock, "track" if track_id else "all", staff_ids=within)
         query = select(kept.c.staff_id).where(kept.c.passed == (1 if flag == "passed" else 0))
         if track_id:
             query = query.where(kept.c.key == track_id)
         return staff.id.in_(query)
     if flag == "not_cleared":
         return not_cleared(staff)
-    facts = _person_facts(clock)
+    facts = _person_facts(clock, within)
     column = {"behind": facts.c.behind, "covered": facts.c.covered,
               "not_covered": facts.c.covered}[flag]
     wanted = 0 if flag == "not_covered" else 1
@@ -574,17 +582,28 @@ def people(now: datetime, flt: PeopleFilter = PeopleFilter()) -> Select:
     """The people behind a figure, in scope, by name then employee number: a SELECT of
     StaffMember for the page to paginate (limit / offset) or an export to stream."""
     clock = Clock.at(now)
-    query = select(StaffMember).where(StaffMember.status.in_(EMPLOYED))
-    if flt.no_department:
-        query = query.where(StaffMember.department_id.is_(None))
-    elif flt.department_id:
-        query = query.where(StaffMember.department_id == flt.department_id)
-    if flt.position_id:
-        query = query.where(StaffMember.position_id == flt.position_id)
+
+    def narrowed(staff):
+        query = select(staff).where(staff.status.in_(EMPLOYED))
+        if flt.no_department:
+            query = query.where(staff.department_id.is_(None))
+        elif flt.department_id:
+            query = query.where(staff.department_id == flt.department_id)
+        if flt.no_position:
+            query = query.where(staff.position_id.is_(None))
+        elif flt.position_id:
+            query = query.where(staff.position_id == flt.position_id)
+        return query
+
+    query = narrowed(StaffMember)
     if flt.track_id:
         query = query.where(exists().where(Enrolment.staff_id == StaffMember.id,
                                            Enrolment.track_id == flt.track_id))
-    condition = flag_condition(flt.flag, clock, track_id=flt.track_id)
+    within = None
+    if flt.no_department or flt.department_id or flt.no_position or flt.position_id:
+        other = aliased(StaffMember)     # (an alias: not correlated with the list's rows)
+        within = narrowed(other).with_only_columns(other.id)
+    condition = flag_condition(flt.flag, clock, track_id=flt.track_id, within=within)
     if condition is not None:
         query = query.where(condition)
     q = flt.q.strip()
@@ -621,7 +640,7 @@ def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
     expiring = (select(func.count()).select_from(Certificate).where(
         Certificate.staff_id == StaffMember.id,
         _certificate_conditions(clock)["expiring"]).scalar_subquery())
-    facts = _person_facts(clock)
+    facts = _person_facts(clock, staff_ids)
     rows = db.session.execute(
         select(StaffMember.id, overdue, expiring, facts.c.half_hours, facts.c.minimum_tenths,
                facts.c.behind, facts.c.not_cleared)

@@ -73,7 +73,8 @@ def take_snapshot(month: date, *, now: datetime) -> int | None:
                           month=month.strftime("%Y-%m"))
     if is_stored(month):
         return None
-    rows = figures.group_figures(month_end(month), by="department")
+    # (A centre with no one yet stores one empty row: the month is stored all the same.)
+    rows = figures.group_figures(month_end(month), by="department") or [figures.Figures(None, "")]
     for line, row in enumerate(rows):
         db.session.add(MonthlyFigures(
             month=month, line=line, department_id=row.key, department_name=row.name,
