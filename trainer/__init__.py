@@ -107,6 +107,7 @@ def _import_models() -> None:
     import trainer.certificates.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
+    import trainer.records.models  # noqa: F401
     # Every area's settings, so the settings page and get_setting know them all.
     import trainer.learning.settings  # noqa: F401
     import trainer.attendance.settings  # noqa: F401
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.attendance.routes import register as register_attendance
     from trainer.certificates.cli import register_cli as register_certificates_cli
     from trainer.certificates.routes import register as register_certificates
+    from trainer.records.cli import register_cli as register_records_cli
     from trainer.records.routes import register as register_records
     from trainer.banks.routes import register as register_banks
     from trainer.cli import register_commands
@@ -163,6 +165,7 @@ def _register_blueprints(app: Flask) -> None:
     register_certificates(app)
     register_certificates_cli(app)
     register_records(app)
+    register_records_cli(app)
     register_commands(app)
 
 

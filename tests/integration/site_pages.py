@@ -52,7 +52,9 @@ NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.
              "certificates.download", "certificates.external_file", "certificates.export_zip",
              "certificates.seal_image", "records.mine_pdf", "records.mine_xlsx",
              "records.staff_pdf", "records.staff_xlsx", "records.dashboard_export",
-             "records.people_export"}
+             "records.people_export", "records.results_list_xlsx", "records.results_list_csv",
+             "records.quiz_results_xlsx", "records.quiz_results_csv", "records.audit_xlsx",
+             "records.audit_csv", "records.monthly_pdf", "records.monthly_xlsx"}
 
 
 @dataclass

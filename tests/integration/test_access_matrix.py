@@ -210,6 +210,22 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/records/people", "GET"): STAFF_ADMIN,
     ("/records/people.xlsx", "GET"): STAFF_ADMIN,
     ("/records/people.csv", "GET"): STAFF_ADMIN,
+    # Quiz results: HR and administrators every quiz's, a trainer those they may manage (the
+    # quiz here is the system's, so the trainer too).
+    ("/records/results", "GET"): LEARNING_STAFF,
+    ("/records/results.xlsx", "GET"): LEARNING_STAFF,
+    ("/records/results.csv", "GET"): LEARNING_STAFF,
+    ("/records/results/<int:quiz_id>", "GET"): LEARNING_STAFF,
+    ("/records/results/<int:quiz_id>.xlsx", "GET"): LEARNING_STAFF,
+    ("/records/results/<int:quiz_id>.csv", "GET"): LEARNING_STAFF,
+    ("/records/audit", "GET"): STAFF_ADMIN,
+    ("/records/audit.xlsx", "GET"): STAFF_ADMIN,
+    ("/records/audit.csv", "GET"): STAFF_ADMIN,
+    # The month-end report (the current month, live, when none is named): HR's and admins'.
+    ("/records/monthly", "GET"): STAFF_ADMIN,
+    ("/records/monthly/report", "GET"): STAFF_ADMIN,
+    ("/records/monthly/report.pdf", "GET"): STAFF_ADMIN,
+    ("/records/monthly/report.xlsx", "GET"): STAFF_ADMIN,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},

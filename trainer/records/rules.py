@@ -92,3 +92,49 @@ def counts(source_kind: str, category: str, sources: Sequence[str],
     """Whether a ledger entry counts toward the annual minimum: its source kind is one the
     settings count, and its category too (no categories named: every category)."""
     return source_kind in sources and (not categories or category in categories)
+
+
+# -- quiz results ------------------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+TENTH = Decimal("0.1")
+BANDS = 10      # a score distribution's bands: 0–10 %, 10–20 %, …, 90–100 % (100 in the last)
+
+
+def score_band(percent: Decimal | float) -> int:
+    """The band (0..9) a grade falls in: [10·b, 10·b + 10) %, the last band closed at 100 %.
+    The SQL of records.results bands the same way (`band_case`)."""
+    band = int(Decimal(str(percent)) // 10)
+    return min(max(band, 0), BANDS - 1)
+
+
+def band_label(band: int) -> str:
+    low = band * 10
+    return f"{low}–{low + 10}%"
+
+
+def rate(part: int, whole: int) -> Decimal | None:
+    """part ÷ whole as a percent to one decimal; None when there is no whole."""
+    if not whole:
+        return None
+    return (Decimal(100) * part / whole).quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def mean(total: Decimal | float | None, count: int) -> Decimal | None:
+    """A mean grade to the hundredth from the exact sum of grades (each to the hundredth: a
+    float sum from SQLite is put back on that grid first)."""
+    if not count or total is None:
+        return None
+    exact = Decimal(str(total)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return (exact / count).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def median(values: Sequence[Decimal]) -> Decimal | None:
+    """The median grade (the mean of the middle two of an even count), to the hundredth."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return Decimal(ordered[middle]).quantize(CENT, rounding=ROUND_HALF_UP)
+    return mean(Decimal(ordered[middle - 1]) + Decimal(ordered[middle]), 2)

@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -50,6 +51,7 @@ from trainer.records import settings as record_settings
 FULL, TRAINER = "full", "trainer"
 MANAGERS = ("hr", "admin")
 EXPORT_FORMATS = ("pdf", "xlsx")
+LIST_FORMATS = ("csv", "xlsx")
 
 
 # -- who may read whose record ---------------------------------------------------------------------
@@ -361,4 +363,25 @@ def record_export(viewer: StaffMember, person: StaffMember, fmt: str, scope: str
         raise ValueError(fmt)
     record_event(viewer.id, "record.exported", "staff", person.id, now=now,
                  details={"format": fmt, "scope": scope})
+    db.session.flush()
+
+
+def record_results_export(viewer: StaffMember, quiz_id: int | None, fmt: str,
+                          flt: dict[str, Any], *, now: datetime) -> None:
+    """An export of quiz results (one quiz's people, or every quiz's figures) is an event:
+    who took which results, in what form, narrowed how. Flushes; the caller commits."""
+    if fmt not in LIST_FORMATS:
+        raise ValueError(fmt)
+    record_event(viewer.id, "results.exported", "quiz", quiz_id, now=now,
+                 details={"format": fmt, "filter": flt})
+    db.session.flush()
+
+
+def record_audit_export(viewer: StaffMember, fmt: str, flt: dict[str, Any], *,
+                        now: datetime) -> None:
+    """An export of the audit log is itself in the log. Flushes; the caller commits."""
+    if fmt not in LIST_FORMATS:
+        raise ValueError(fmt)
+    record_event(viewer.id, "audit.exported", "audit", None, now=now,
+                 details={"format": fmt, "filter": flt})
     db.session.flush()
