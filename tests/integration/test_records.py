@@ -326,3 +326,33 @@ def test_the_settings_say_which_hours_count(app, users, person_record, db_sessio
         set_setting("hours_counted_categories", ["其他"], actor=None, now=utcnow())
         db_session.commit()
     assert this_year() == (Decimal("2"), Decimal("0.5"))
+
+
+def test_the_pdf_lists_the_last_attempts_and_counts_the_lessons(client, users, person_record,
+                                                                db_session):
+    """What made a long record's PDF slow (18 pages, 2.5 s for 300 attempts and 12 tracks):
+    a line per attempt and per lesson. The PDF lists each exam's last PDF_ATTEMPTS finished
+    attempts and says how many came before; a course's lessons are counted, and only those not
+    read in their current revision are named. The page still lists everything."""
+    from pypdf import PdfReader
+
+    from trainer.quizzes import services as quizzes
+    from trainer.records.exports import PDF_ATTEMPTS
+
+    person, exam = person_record["person"], person_record["exam"]
+    for _ in range(PDF_ATTEMPTS + 3):
+        again = quizzes.start_attempt(person, exam, now=utcnow())
+        quizzes.submit_attempt(person, again, now=utcnow())
+    db_session.commit()
+    finished = PDF_ATTEMPTS + 4
+    client.login(users["hr"].employee_no)
+    response = client.get(f"/records/staff/{person.id}.pdf")
+    text = re.sub(r"\s+", "", "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages))
+    shown = re.findall(r"第(\d+)次（", text)
+    assert shown == [str(n) for n in range(5, finished + 1)], shown
+    assert f"更早的{finished - PDF_ATTEMPTS}次" in text
+    # The one lesson was read in revision 1 and revised since: counted, and named.
+    assert "已读1/1" in text and "迎客用语" in text and "已修订" in text
+    page = _text(client.get(f"/records/staff/{person.id}").get_data(as_text=True))
+    assert all(f"第 {n} 次（" in page for n in range(1, finished + 1))
