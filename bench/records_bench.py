@@ -30,7 +30,8 @@ HR's pages measured in-process with Flask's test client, signed in as HR.
    record page, PDF (its text extracted), the department's staff list, each must show that
    person's or department's own data.
 3. The measures (test client in this process, signed in as HR; each ≥ 30 times; p50 / p95 /
-   max): one person's record page for the people with the most attempts and enrolments
+   max of the wall clock, which the targets are about, and p50 / p95 of this process's CPU time,
+   which a shared machine does not inflate; PostgreSQL's own CPU is not in it): one person's record page for the people with the most attempts and enrolments
    (p95 ≤ 100 ms); one record PDF (p95 ≤ 300 ms); the HR staff list filtered to the
    2,000-person department (p95 ≤ 300 ms); the XLSX of all 50,000 staff rows (≤ 5 s, the
    process's peak RSS growth sampled every 10 ms: flat is < 64 MB); the compliance dashboard
@@ -873,21 +874,29 @@ def build(kind: str, url: str, shape: Shape, app) -> dict:
 
 # -- measuring -----------------------------------------------------------------------------------
 
-def percentiles(timings: list[float]) -> dict:
+def percentiles(timings: list[float], cpu: list[float] | None = None) -> dict:
     timings = sorted(timings)
-    return {"n": len(timings), "p50": round(statistics.median(timings), 1),
-            "p95": round(timings[max(0, int(round(len(timings) * 0.95)) - 1)], 1),
-            "max": round(timings[-1], 1)}
+    out = {"n": len(timings), "p50": round(statistics.median(timings), 1),
+           "p95": round(timings[max(0, int(round(len(timings) * 0.95)) - 1)], 1),
+           "max": round(timings[-1], 1)}
+    if cpu:
+        # This process's CPU per request: what the request costs whatever else the machine
+        # runs (the wall-clock figures above include waiting for a core on a shared machine).
+        cpu = sorted(cpu)
+        out.update(cpu_p50=round(statistics.median(cpu), 1),
+                   cpu_p95=round(cpu[max(0, int(round(len(cpu) * 0.95)) - 1)], 1))
+    return out
 
 
 def timed(fn, repeat: int) -> dict:
     fn()                                   # warm: templates, fonts, the statement cache
-    timings = []
+    timings, cpu = [], []
     for k in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn(k)
         timings.append((time.perf_counter() - t0) * 1000)
-    return percentiles(timings)
+        cpu.append((time.process_time() - c0) * 1000)
+    return percentiles(timings, cpu)
 
 
 def signed_in_client(app):
@@ -1059,7 +1068,7 @@ def measure(app, built: dict, repeat: int, quick: bool) -> dict:
 
     route = find_export_route(app)
     with PeakRSS() as memory:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         if route:
             response = client.get(route)
             size = sum(len(chunk) for chunk in response.response)
@@ -1078,8 +1087,9 @@ def measure(app, built: dict, repeat: int, quick: bool) -> dict:
                 os.unlink(path)
                 rows = count["rows"]
                 db.session.rollback()
-        seconds = time.perf_counter() - started
-    out["xlsx"] = {"how": f"GET {route}" if route else
+        seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    out["xlsx"] = {"cpu_s": round(cpu_s, 2),
+                   "how": f"GET {route}" if route else
                    "core.tables.xlsx_path over a server-side cursor (no all-staff export route "
                    "yet): 12 columns, one set-based statement",
                    "seconds": round(seconds, 2), "rows": rows, "mb": round(size / 2**20, 1),
@@ -1170,7 +1180,9 @@ def table(r: dict) -> str:
     m = r["measures"]
 
     def ms(v):
-        return f"{v['p50']} / {v['p95']} / {v['max']}" if isinstance(v, dict) else v
+        if not isinstance(v, dict):
+            return v
+        return f"{v['p50']} / {v['p95']} / {v['max']} (CPU {v['cpu_p50']} / {v['cpu_p95']})"
 
     return (f"| {r['database']}{' (quick)' if r['quick'] else ''} | {r['build']['build_s']} s | "
             f"{ms(m['record_page_ms'])} | {ms(m['record_pdf_ms'])} | "
@@ -1211,7 +1223,8 @@ def main() -> int:
         rows.append(table(r))
         failed |= not all(r["met"].values())
         print(json.dumps(r["met"]), flush=True)
-    print("| database | build | record page p50 / p95 / max ms | record PDF | department list "
+    print("| database | build | record page p50 / p95 / max ms (CPU p50 / p95) | record PDF "
+          "| department list "
           "| XLSX of all staff | dashboard | people |")
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
