@@ -326,3 +326,89 @@ def test_the_settings_say_which_hours_count(app, users, person_record, db_sessio
         set_setting("hours_counted_categories", ["其他"], actor=None, now=utcnow())
         db_session.commit()
     assert this_year() == (Decimal("2"), Decimal("0.5"))
+
+
+def test_the_pdf_lists_the_last_attempts_and_counts_the_lessons(client, users, person_record,
+                                                                db_session):
+    """What made a long record's PDF slow (18 pages, 2.5 s for 300 attempts and 12 tracks):
+    a line per attempt and per lesson. The PDF lists each exam's last PDF_ATTEMPTS finished
+    attempts and says how many came before; a course's lessons are counted, and only those not
+    read in their current revision are named. The page still lists everything."""
+    from pypdf import PdfReader
+
+    from trainer.quizzes import services as quizzes
+    from trainer.records.exports import PDF_ATTEMPTS
+
+    person, exam = person_record["person"], person_record["exam"]
+    for _ in range(PDF_ATTEMPTS + 3):
+        again = quizzes.start_attempt(person, exam, now=utcnow())
+        quizzes.submit_attempt(person, again, now=utcnow())
+    db_session.commit()
+    finished = PDF_ATTEMPTS + 4
+    client.login(users["hr"].employee_no)
+    response = client.get(f"/records/staff/{person.id}.pdf")
+    text = re.sub(r"\s+", "", "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages))
+    shown = re.findall(r"第(\d+)次（", text)
+    assert shown == [str(n) for n in range(5, finished + 1)], shown
+    assert f"更早的{finished - PDF_ATTEMPTS}次" in text
+    # The one lesson was read in revision 1 and revised since: counted, and named.
+    assert "已读1/1" in text and "迎客用语" in text and "已修订" in text
+    page = _text(client.get(f"/records/staff/{person.id}").get_data(as_text=True))
+    assert all(f"第 {n} 次（" in page for n in range(1, finished + 1))
+
+
+def test_no_statement_of_a_record_reads_a_whole_big_table(app, users, person_record, db_session,
+                                                          today):
+    """Every statement a record sends finds its rows by an index on SQLite too: the course
+    quizzes' attempts were read with a row-value IN over a list, which SQLite 3.40 answers by
+    scanning the whole attempts table as soon as the list holds two (enrolment, quiz) pairs
+    (bench/records_bench.py: 15 ms of a 95 ms page at 100,000 attempts)."""
+    from sqlalchemy import event
+
+    from trainer.core.db import db
+    from trainer.learning import services as learning
+    from trainer.records import services
+
+    engine = db_session.get_bind().engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
+    # A second track with a course quiz: two (enrolment, quiz) pairs.
+    now = utcnow()
+    quiz = make_quiz(make_bank("复训题库"), None, count=1, title="复训测验")
+    track = Track(key="inservice", title="在岗培训", position=1)
+    db_session.add(track)
+    db_session.flush()
+    course = Course(track_id=track.id, key="c2", title="复训课程", quiz_id=quiz.id)
+    db_session.add(course)
+    db_session.flush()
+    enrolment = Enrolment(staff_id=person_record["person"].id, track_id=track.id,
+                          reason="manual", assigned_at=now - timedelta(days=1),
+                          due_on=today + timedelta(days=20))
+    db_session.add(enrolment)
+    db_session.flush()
+    learning.ensure_course_requirements(course, now=now)
+    learning.copy_requirements(enrolment, track)
+    db_session.commit()
+    statements = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        with app.test_request_context():
+            hr = db.session.get(type(users["hr"]), users["hr"].id)
+            person = db.session.get(type(person_record["person"]), person_record["person"].id)
+            services.build_record(person, hr, now=utcnow())
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    big = ("attempts", "lesson_reads", "enrolments", "enrolment_requirements", "hours_entries",
+           "attendance_marks", "certificates", "staff_events", "class_roster")
+    connection = db_session.connection()
+    scans = []
+    for statement, parameters in statements:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        scans += [(row[3], statement[:80]) for row in plan
+                  if row[3].startswith("SCAN ") and row[3].split()[1] in big]
+    assert statements and not scans, scans

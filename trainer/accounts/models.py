@@ -93,6 +93,9 @@ class StaffMember(UserMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint(f"status IN {STATUSES}", name="status_valid"),
+        # A department's people in employee-number order (HR's lists, one page at a time):
+        # a range of this index, no sort, whichever numbers the department holds.
+        Index("ix_staff_members_department_employee_no", "department_id", "employee_no"),
     )
 
     @property
