@@ -23,7 +23,7 @@ from trainer.learning.models import Track
 from trainer.records import cache, figures
 
 PAGE_SIZE = 50
-EXPORT_BATCH = 500
+EXPORT_BATCH = 2000
 EXPORT_FORMATS = ("csv", "xlsx", "pdf")
 
 GROUP_LABELS = {"department": _l("Department"), "position": _l("Position"), "track": _l("Track")}
@@ -264,10 +264,13 @@ def people_page(now: datetime, flt: figures.PeopleFilter, page: int) -> PeoplePa
 
 
 def person_cells(person_no: str, name: str, department: str, position: str,
-                 row: figures.PersonRow) -> list[Any]:
+                 row: figures.PersonRow, yes_no: tuple[str, str]) -> list[Any]:
+    """A person's cells in an export; `yes_no` translated once per export, not twice a row (at
+    50,000 rows the translations alone were a third of the export's time)."""
+    yes, no = yes_no
     return [person_no, name, department, position, "、".join(row.open_tracks), row.overdue,
-            row.expiring, row.hours, row.minimum_to_date, _("Yes") if row.behind else _("No"),
-            _("Yes") if row.cleared else _("No")]
+            row.expiring, row.hours, row.minimum_to_date, yes if row.behind else no,
+            yes if row.cleared else no]
 
 
 def people_rows(now: datetime, flt: figures.PeopleFilter) -> Iterator[list[Any]]:
@@ -276,20 +279,22 @@ def people_rows(now: datetime, flt: figures.PeopleFilter) -> Iterator[list[Any]]
         StaffMember.id, StaffMember.employee_no, StaffMember.name, Department.name,
         Position.name).outerjoin(Department, Department.id == StaffMember.department_id
                                  ).outerjoin(Position, Position.id == StaffMember.position_id)
+    yes_no = (str(_("Yes")), str(_("No")))
     batch: list = []
     for row in db.session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
         batch.append(row)
         if len(batch) == EXPORT_BATCH:
-            yield from _batch(batch, now)
+            yield from _batch(batch, now, yes_no)
             batch = []
     if batch:
-        yield from _batch(batch, now)
+        yield from _batch(batch, now, yes_no)
 
 
-def _batch(batch: list, now: datetime) -> Iterator[list[Any]]:
+def _batch(batch: list, now: datetime, yes_no: tuple[str, str]) -> Iterator[list[Any]]:
     rows = figures.person_rows([r[0] for r in batch], now)
     for staff_id, number, name, department, position in batch:
-        yield person_cells(number, name, department or "", position or "", rows[staff_id])
+        yield person_cells(number, name, department or "", position or "", rows[staff_id],
+                           yes_no)
 
 
 def filter_title(flt: figures.PeopleFilter) -> str:
