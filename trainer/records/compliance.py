@@ -23,7 +23,7 @@ from trainer.learning.models import Track
 from trainer.records import cache, figures
 
 PAGE_SIZE = 50
-EXPORT_BATCH = 2000
+EXPORT_BATCH = 10000
 EXPORT_FORMATS = ("csv", "xlsx", "pdf")
 
 GROUP_LABELS = {"department": _l("Department"), "position": _l("Position"), "track": _l("Track")}
