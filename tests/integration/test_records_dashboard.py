@@ -127,7 +127,7 @@ def test_the_list_exports_equal_the_page_and_are_audited(client, users, centre, 
 
     from trainer.records import compliance
 
-    monkeypatch.setattr(compliance, "EXPORT_BATCH", 2)   # several batches, as at 50,000
+    monkeypatch.setattr(compliance, "EXPORT_BATCH", 2)   # fetched in several batches
     client.login(users["hr"].employee_no)
     key = _department_id(db_session, A)
     page = client.get(f"/records/people?department={key}", headers=ZH).get_data(as_text=True)

@@ -23,7 +23,7 @@ from trainer.learning.models import Track
 from trainer.records import cache, figures
 
 PAGE_SIZE = 50
-EXPORT_BATCH = 10000
+EXPORT_BATCH = 2000   # rows fetched at a time by an export's two streamed statements
 EXPORT_FORMATS = ("csv", "xlsx", "pdf")
 
 GROUP_LABELS = {"department": _l("Department"), "position": _l("Position"), "track": _l("Track")}
@@ -274,27 +274,11 @@ def person_cells(person_no: str, name: str, department: str, position: str,
 
 
 def people_rows(now: datetime, flt: figures.PeopleFilter) -> Iterator[list[Any]]:
-    """Every person of the filtered list, as the page shows them, in batches (flat memory)."""
-    query = figures.people(now, flt).with_only_columns(
-        StaffMember.id, StaffMember.employee_no, StaffMember.name, Department.name,
-        Position.name).outerjoin(Department, Department.id == StaffMember.department_id
-                                 ).outerjoin(Position, Position.id == StaffMember.position_id)
+    """Every person of the filtered list, as the page shows them, streamed (flat memory)."""
     yes_no = (str(_("Yes")), str(_("No")))
-    batch: list = []
-    for row in db.session.execute(query.execution_options(yield_per=EXPORT_BATCH)):
-        batch.append(row)
-        if len(batch) == EXPORT_BATCH:
-            yield from _batch(batch, now, yes_no)
-            batch = []
-    if batch:
-        yield from _batch(batch, now, yes_no)
-
-
-def _batch(batch: list, now: datetime, yes_no: tuple[str, str]) -> Iterator[list[Any]]:
-    rows = figures.person_rows([r[0] for r in batch], now)
-    for staff_id, number, name, department, position in batch:
-        yield person_cells(number, name, department or "", position or "", rows[staff_id],
-                           yes_no)
+    for (number, name, department, position), row in figures.people_with_rows(
+            figures.people(now, flt), now, batch=EXPORT_BATCH):
+        yield person_cells(number, name, department, position, row, yes_no)
 
 
 def filter_title(flt: figures.PeopleFilter) -> str:

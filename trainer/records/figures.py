@@ -27,8 +27,10 @@ day numbers by the dialect's own function, integer arithmetic for the 学时 com
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -578,6 +580,10 @@ def flag_condition(flag: str, clock: Clock, *, track_id: int | None = None, staf
     return staff.id.in_(select(facts.c.staff_id).where(column == wanted))
 
 
+# The people lists' order, unique (the id last), shared by a list and its streamed exports.
+PEOPLE_ORDER = (StaffMember.name, StaffMember.employee_no, StaffMember.id)
+
+
 def people(now: datetime, flt: PeopleFilter = PeopleFilter()) -> Select:
     """The people behind a figure, in scope, by name then employee number: a SELECT of
     StaffMember for the page to paginate (limit / offset) or an export to stream."""
@@ -611,7 +617,7 @@ def people(now: datetime, flt: PeopleFilter = PeopleFilter()) -> Select:
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(StaffMember.name.ilike(like, escape="\\"),
                                 StaffMember.employee_no.ilike(like, escape="\\")))
-    return query.order_by(StaffMember.name, StaffMember.employee_no, StaffMember.id)
+    return query.order_by(*PEOPLE_ORDER)
 
 
 @dataclass(frozen=True)
@@ -628,12 +634,10 @@ class PersonRow:
     cleared: bool
 
 
-def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
-    """The training columns of a page of people: two statements for the whole page (the
-    figures, the open tracks' names), never one per person."""
-    if not staff_ids:
-        return {}
-    clock = Clock.at(now)
+def _columns(clock: Clock, staff_ids) -> tuple[list, Any]:
+    """The training columns as expressions on a StaffMember row, and the facts subquery they
+    need joined (outer) on ``facts.c.staff_id``; ``staff_ids`` narrows the facts (a list, or
+    a SELECT of ids)."""
     conditions = _enrolment_conditions(clock)
     overdue = (select(func.count()).where(Enrolment.staff_id == StaffMember.id,
                                           conditions["overdue"]).scalar_subquery())
@@ -641,9 +645,28 @@ def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
         Certificate.staff_id == StaffMember.id,
         _certificate_conditions(clock)["expiring"]).scalar_subquery())
     facts = _person_facts(clock, staff_ids)
+    return [overdue, expiring, facts.c.half_hours, facts.c.minimum_tenths, facts.c.behind,
+            facts.c.not_cleared], facts
+
+
+def _person_row(staff_id: int, tracks: tuple[str, ...], late, soon, half_hours, tenths, behind,
+                blocked) -> PersonRow:
+    if half_hours is None:   # not in scope (left): their figures read directly
+        half_hours, tenths, behind = 0, 0, 0
+        blocked = 0
+    return PersonRow(staff_id, tracks, int(late), int(soon), int(half_hours) / 2,
+                     int(tenths) / 10, bool(behind), not bool(blocked))
+
+
+def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
+    """The training columns of a page of people: two statements for the whole page (the
+    figures, the open tracks' names), never one per person."""
+    if not staff_ids:
+        return {}
+    clock = Clock.at(now)
+    columns, facts = _columns(clock, staff_ids)
     rows = db.session.execute(
-        select(StaffMember.id, overdue, expiring, facts.c.half_hours, facts.c.minimum_tenths,
-               facts.c.behind, facts.c.not_cleared)
+        select(StaffMember.id, *columns)
         .outerjoin(facts, facts.c.staff_id == StaffMember.id)
         .where(StaffMember.id.in_(staff_ids))).all()
     tracks: dict[int, list[str]] = {}
@@ -652,12 +675,41 @@ def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
             .where(Enrolment.staff_id.in_(staff_ids), Enrolment.state.in_(OPEN_STATES))
             .order_by(Track.position, Track.id)):
         tracks.setdefault(staff_id, []).append(title)
-    result = {}
-    for staff_id, late, soon, half_hours, tenths, behind, blocked in rows:
-        if half_hours is None:   # not in scope (left): their figures read directly
-            half_hours, tenths, behind = 0, 0, 0
-            blocked = 0
-        result[staff_id] = PersonRow(staff_id, tuple(tracks.get(staff_id, ())), int(late),
-                                     int(soon), int(half_hours) / 2, int(tenths) / 10,
-                                     bool(behind), not bool(blocked))
-    return result
+    return {row[0]: _person_row(row[0], tuple(tracks.get(row[0], ())), *row[1:])
+            for row in rows}
+
+
+def people_with_rows(listing: Select, now: datetime, *, batch: int = 2000
+                     ) -> Iterator[tuple[Any, PersonRow]]:
+    """Every person of ``listing`` (a SELECT of StaffMember from `people`, in its order) as
+    (employee number, name, department, position) with their training columns: two statements
+    for the whole list, streamed ``batch`` rows at a time and merged in step (the open tracks
+    come in the list's order too), so an export of 50,000 holds a batch, not the list, and
+    computes the facts once, not once per batch."""
+    clock = Clock.at(now)
+    # The list's ids as a subquery of its own (correlate(None): it shares staff_members with
+    # the statements it narrows, and must not be folded into them).
+    ids = listing.with_only_columns(StaffMember.id).order_by(None).correlate(None)
+    columns, facts = _columns(clock, ids)
+    rows = db.session.execute(
+        listing.with_only_columns(StaffMember.id, StaffMember.employee_no, StaffMember.name,
+                                  Department.name, Position.name, *columns)
+        .outerjoin(Department, Department.id == StaffMember.department_id)
+        .outerjoin(Position, Position.id == StaffMember.position_id)
+        .outerjoin(facts, facts.c.staff_id == StaffMember.id)
+        .execution_options(yield_per=batch))
+    titles = iter(db.session.execute(
+        select(Enrolment.staff_id, Track.title)
+        .join(Track, Track.id == Enrolment.track_id)
+        .join(StaffMember, StaffMember.id == Enrolment.staff_id)
+        .where(Enrolment.staff_id.in_(ids), Enrolment.state.in_(OPEN_STATES))
+        .order_by(*PEOPLE_ORDER, Track.position, Track.id)
+        .execution_options(yield_per=batch)))
+    pending = next(titles, None)
+    for staff_id, number, name, department, position, *figures_ in rows:
+        tracks = []
+        while pending is not None and pending[0] == staff_id:
+            tracks.append(pending[1])
+            pending = next(titles, None)
+        yield ((number, name, department or "", position or ""),
+               _person_row(staff_id, tuple(tracks), *figures_))
