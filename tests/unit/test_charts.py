@@ -66,3 +66,10 @@ def test_the_img_tag_carries_the_svg_as_a_data_uri_and_an_escaped_text_alternati
     src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', tag).group(1)
     assert base64.b64decode(src).decode("utf-8") == svg
     assert 'alt="a &#34;quoted&#34; &lt;alt&gt;"' in tag
+
+
+def test_a_chart_under_a_heading_of_its_own_draws_no_title():
+    svg = charts.bar("", ["一部"], [3], series="学时")
+    root = _assert_inert(svg)
+    assert not [e for e in root.iter(f"{SVG}text") if "title" in (e.get("class") or "")]
+    assert "一部" in _texts(root)

@@ -38,10 +38,13 @@ def _style():
 
 
 def _config(title: str, width: int, height: int, no_data: str, **extra) -> dict:
-    return dict(title=title, width=width, height=height, style=_style(), js=[],
+    return dict(title=title or None, width=width, height=height, style=_style(), js=[],
                 disable_xml_declaration=True, explicit_size=True, no_data_text=no_data,
                 print_values=extra.pop("print_values", True), show_legend=extra.pop("show_legend", False),
                 legend_at_bottom=True, print_zeroes=False, max_scale=6, truncate_label=-1, truncate_legend=-1, **extra)
+
+
+# A chart whose page (or PDF) gives it a heading of its own is drawn without a title ("").
 
 
 def clean(svg: str) -> str:

@@ -152,7 +152,7 @@ def _charts(by: str, rows: list[figures.Figures], overdue: dict, months: list) -
     out = []
     title = _("Counted 学时 this year, mean per person, by %(group)s", group=GROUP_LABELS[by])
     means = [round(r.hours_mean, 1) if r.hours_mean is not None else None for r in shown]
-    out.append(Chart(charts.bar(title, labels, means, series=_("学时")), title,
+    out.append(Chart(charts.bar("", labels, means, series=_("学时")), title,
                      [str(GROUP_LABELS[by]), _("People"), _("Counted 学时"), _("Mean per person")],
                      [[r.name, r.people, r.hours, m] for r, m in zip(shown, means)]))
     if by != "track":
@@ -160,14 +160,14 @@ def _charts(by: str, rows: list[figures.Figures], overdue: dict, months: list) -
         used = [t for t in tracks if any(key[1] == t for key in overdue)]
         series = {tracks[t]: [overdue.get((r.key, t), 0) for r in shown] for t in used}
         title = _("Overdue training by track and %(group)s", group=GROUP_LABELS[by])
-        out.append(Chart(charts.stacked_bar(title, labels, series), title,
+        out.append(Chart(charts.stacked_bar("", labels, series), title,
                          [str(GROUP_LABELS[by])] + [tracks[t] for t in used] + [_("Overdue")],
                          [[r.name] + [overdue.get((r.key, t), 0) for t in used] + [r.overdue]
                           for r in shown]))
     month_labels = [m.strftime("%Y-%m") for m, _pairs, _passed in months]
     rates = [round(100 * passed / pairs, 1) if pairs else None for _m, pairs, passed in months]
     title = _("Pass rate by month (exams, last 12 months)")
-    out.append(Chart(charts.line(title, month_labels, {_("Pass rate"): rates},
+    out.append(Chart(charts.line("", month_labels, {_("Pass rate"): rates},
                                  formatter=lambda v: f"{v:.1f}%", range_=(0, 100)), title,
                      [_("Month"), _("Pairs examined"), _("Passed"), _("Pass rate")],
                      [[label, pairs, passed, percent(passed / pairs if pairs else None)]
