@@ -4,7 +4,7 @@ audit event written here (who, what, which filter)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -141,8 +141,6 @@ def dashboard(now: datetime, by: str) -> Dashboard:
 
 
 def _renamed(row: figures.Figures, name: str) -> figures.Figures:
-    from dataclasses import replace
-
     return replace(row, name=name)
 
 
@@ -276,8 +274,9 @@ def person_cells(person_no: str, name: str, department: str, position: str,
 def people_rows(now: datetime, flt: figures.PeopleFilter) -> Iterator[list[Any]]:
     """Every person of the filtered list, as the page shows them, streamed (flat memory)."""
     yes_no = (str(_("Yes")), str(_("No")))
+    scope = figures.people(now, replace(flt, flag="", q=""))   # the facts' narrowing
     for (number, name, department, position), row in figures.people_with_rows(
-            figures.people(now, flt), now, batch=EXPORT_BATCH):
+            figures.people(now, flt), now, scope=scope, batch=EXPORT_BATCH):
         yield person_cells(number, name, department, position, row, yes_no)
 
 

@@ -679,8 +679,8 @@ def person_rows(staff_ids: list[int], now: datetime) -> dict[int, PersonRow]:
             for row in rows}
 
 
-def people_with_rows(listing: Select, now: datetime, *, batch: int = 2000
-                     ) -> Iterator[tuple[Any, PersonRow]]:
+def people_with_rows(listing: Select, now: datetime, *, scope: Select | None = None,
+                     batch: int = 2000) -> Iterator[tuple[Any, PersonRow]]:
     """Every person of ``listing`` (a SELECT of StaffMember from `people`, in its order) as
     (employee number, name, department, position) with their training columns: two statements
     for the whole list, streamed ``batch`` rows at a time and merged in step (the open tracks
@@ -688,9 +688,13 @@ def people_with_rows(listing: Select, now: datetime, *, batch: int = 2000
     computes the facts once, not once per batch."""
     clock = Clock.at(now)
     # The list's ids as a subquery of its own (correlate(None): it shares staff_members with
-    # the statements it narrows, and must not be folded into them).
+    # the statements it narrows, and must not be folded into them). The facts are narrowed by
+    # `scope`, a plain list (its department, position or track): a list behind a figure's
+    # condition nested inside the facts' own subqueries was too deep for SQLite's parser.
     ids = listing.with_only_columns(StaffMember.id).order_by(None).correlate(None)
-    columns, facts = _columns(clock, ids)
+    narrowed = (scope if scope is not None else listing).with_only_columns(
+        StaffMember.id).order_by(None).correlate(None)
+    columns, facts = _columns(clock, narrowed)
     rows = db.session.execute(
         listing.with_only_columns(StaffMember.id, StaffMember.employee_no, StaffMember.name,
                                   Department.name, Position.name, *columns)
