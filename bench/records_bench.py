@@ -1133,21 +1133,10 @@ def evaluate(r: dict) -> dict:
 
 
 def prepare(kind: str, workdir: Path, pg_url: str) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{workdir / 'trainer.db'}"
-    import psycopg
-    from psycopg import sql
+    """A fresh database, as the other production benchmarks make theirs."""
+    from production_stack import prepare_database
 
-    server, _, name = pg_url.rpartition("/")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() \
-                is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
-            sql.Identifier(PG_SCHEMA)))
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(PG_SCHEMA)))
-    return f"{pg_url}?options=-csearch_path%3D{PG_SCHEMA}"
+    return prepare_database(kind, workdir, pg_url, PG_SCHEMA)
 
 
 def run(kind: str, shape: Shape, repeat: int, pg_url: str, keep: bool = False) -> dict:

@@ -150,3 +150,16 @@ def test_the_navigation_bar_fits_laptops_and_phones(app, site, browser):  # noqa
             page.click(".navbar-toggler")
         context.close()
     assert not failures, "\n".join(failures)
+
+
+def test_an_agent_reads_their_own_record_on_a_phone(app, site, browser):  # noqa: F811
+    """我的档案 at 390 px: the page itself does not scroll sideways (a wide table scrolls in its
+    own box), and its sections are all there."""
+    base, built = site
+    context, page = open_as(browser, base, built.people["learner"])
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/records/me")
+    assert page.is_visible("[data-identity]") and page.is_visible("[data-enrolments]")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"

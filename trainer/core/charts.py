@@ -6,7 +6,8 @@ as an ``<img>`` whose source is a ``data:`` URI (``img-src 'self' data:`` in our
 runs in an image context, where its inline ``<style>`` applies and no script could run anyway, and
 the page's stricter ``style-src 'self'`` is not weakened. WeasyPrint draws the same ``<img>`` in a
 PDF. An image has no tooltips, so the values are printed on the chart. Every chart has a text
-alternative; pages put the figures beside it in a table.
+alternative; pages put the figures beside it in a table. A chart under a heading of its own
+(on its page or in a PDF) is drawn without a title: pass "".
 """
 from __future__ import annotations
 
@@ -42,9 +43,6 @@ def _config(title: str, width: int, height: int, no_data: str, **extra) -> dict:
                 disable_xml_declaration=True, explicit_size=True, no_data_text=no_data,
                 print_values=extra.pop("print_values", True), show_legend=extra.pop("show_legend", False),
                 legend_at_bottom=True, print_zeroes=False, max_scale=6, truncate_label=-1, truncate_legend=-1, **extra)
-
-
-# A chart whose page (or PDF) gives it a heading of its own is drawn without a title ("").
 
 
 def clean(svg: str) -> str:
