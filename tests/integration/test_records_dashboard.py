@@ -269,7 +269,7 @@ def test_stored_figures_while_fresh_then_live_again(app, client, users, centre, 
 
     from trainer.core.timeutil import utcnow
     from trainer.records import cache, figures
-    from trainer.records.cache import FigureSet
+    from trainer.records.models import FigureSet
 
     result = app.test_cli_runner().invoke(args=["records", "refresh"])
     assert result.exit_code == 0, result.output

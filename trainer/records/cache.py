@@ -12,25 +12,12 @@ import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, String, delete
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete
 
 from trainer.core.db import db
+from trainer.records.models import FigureSet
 
 FRESH_FOR = timedelta(minutes=5)
-
-
-class FigureSet(db.Model):
-    """One grouping's dashboard (department, position or track) as it was at `computed_at`."""
-
-    __tablename__ = "records_figure_sets"
-
-    grouping: Mapped[str] = mapped_column(String(12), primary_key=True)
-    computed_at: Mapped[datetime]
-    # [{"key": …, "name": …, figure: value, …}], the totals row last (as figures.Figures).
-    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    # The charts' figures: overdue by (key, track) and the pass rate by month.
-    charts: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,27 +75,3 @@ def fresh(by: str, now: datetime) -> Stored | None:
                   {(key, track): n for key, track, n in stored.charts.get("overdue", [])},
                   [(date.fromisoformat(m), pairs, passed)
                    for m, pairs, passed in stored.charts.get("months", [])])
-
-
-def register_cli(app) -> None:
-    """`trainer records refresh`, in the records group (made here if no one made it yet)."""
-    import click
-
-    group = app.cli.commands.get("records")
-    if group is None:
-        @app.cli.group("records")
-        def group() -> None:
-            """Training records."""
-
-    @group.command("refresh")
-    def refresh_command() -> None:
-        """Store the compliance dashboard's figures (cron: every few minutes)."""
-        from trainer.core.db import write_intent
-        from trainer.core.timeutil import utcnow
-
-        sets = compute(utcnow())     # the reads, without SQLite's write lock
-        db.session.rollback()
-        with write_intent():
-            count = store(sets)
-            db.session.commit()
-        click.echo(f"{count} groupings of figures stored")

@@ -1,6 +1,10 @@
-"""`trainer records snapshot [--month YYYY-MM]`: store a month's compliance figures per
-department (for cron, monthly, e.g. `5 0 1 * *`). Idempotent: a month already stored is not
-rewritten; by default the month just ended."""
+"""The records commands, for cron:
+
+- `trainer records refresh` (every few minutes): store the compliance dashboard's figures
+  (records.cache), which the dashboard shows while at most five minutes old;
+- `trainer records snapshot [--month YYYY-MM]` (monthly, e.g. `5 0 1 * *`): store a month's
+  compliance figures per department. Idempotent: a month already stored is not rewritten; by
+  default the month just ended."""
 from __future__ import annotations
 
 import click
@@ -8,13 +12,23 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    """`trainer records snapshot`, in the records group (records.cache may have made it, for
-    `trainer records refresh`)."""
-    records = app.cli.commands.get("records")
-    if records is None:
-        @app.cli.group("records")
-        def records() -> None:
-            """Training records."""
+    @app.cli.group("records")
+    def records() -> None:
+        """Training records."""
+
+    @records.command("refresh")
+    def refresh_command() -> None:
+        """Store the compliance dashboard's figures (cron: every few minutes)."""
+        from trainer.core.db import db, write_intent
+        from trainer.core.timeutil import utcnow
+        from trainer.records import cache
+
+        sets = cache.compute(utcnow())     # the reads, without SQLite's write lock
+        db.session.rollback()
+        with write_intent():
+            count = cache.store(sets)
+            db.session.commit()
+        click.echo(f"{count} groupings of figures stored")
 
     @records.command("snapshot")
     @click.option("--month", default="", help="The month, YYYY-MM (default: the month just "

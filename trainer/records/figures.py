@@ -58,7 +58,6 @@ from trainer.core.timeutil import local_date, local_midnight_utc
 from trainer.learning.models import OPEN_STATES, Enrolment, HoursEntry, Track
 from trainer.learning.settings import lifecycle_settings
 from trainer.quizzes.models import Attempt, Quiz
-from trainer.records import cache  # noqa: F401 - records' stored figures (its model)
 from trainer.records import rules
 from trainer.records import settings as record_settings
 

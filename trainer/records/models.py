@@ -1,11 +1,14 @@
-"""The records area's own tables: the month-end figures kept for auditors (records reads every
-other area and writes only these, and the audit events of its exports)."""
+"""The records area's own tables: the dashboard's stored figures (records.cache) and the
+month-end figures kept for auditors (records reads every other area and writes only these,
+and the audit events of its exports)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import JSON, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from trainer.core.db import db
@@ -45,3 +48,16 @@ class MonthlyFigures(db.Model):
     # A month is written once, all its rows in one transaction: a second run (or two at once)
     # collides on (month, line) and writes nothing.
     __table_args__ = (UniqueConstraint("month", "line"),)
+
+
+class FigureSet(db.Model):
+    """One grouping's dashboard (department, position or track) as it was at `computed_at`."""
+
+    __tablename__ = "records_figure_sets"
+
+    grouping: Mapped[str] = mapped_column(String(12), primary_key=True)
+    computed_at: Mapped[datetime]
+    # [{"key": …, "name": …, figure: value, …}], the totals row last (as figures.Figures).
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The charts' figures: overdue by (key, track) and the pass rate by month.
+    charts: Mapped[dict[str, Any]] = mapped_column(JSON)

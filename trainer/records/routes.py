@@ -508,10 +508,9 @@ def register(app) -> None:
     # bar has no room left at 1024 px); trainers, who have no dashboard, from the bar.
     add_nav_item(app, "records.results_list", _l("Quiz results"), ("trainer",), 40)
     add_staff_panel(app, staff_panel)
-    from trainer.records import cache, staff_columns
+    from trainer.records import staff_columns
 
     staff_columns.register(app)
-    cache.register_cli(app)
 
 
 @bp.app_context_processor
