@@ -9,7 +9,8 @@ from this package:
 - finishing: the submit, time-up, the sweep, grading, the notebook's entries;
 - attempts: starting (the draw), what the pages read, saving answers;
 - grades: the grade a quiz keeps;
-- practice: locking answers, the notebook, practising mistakes.
+- practice: locking answers, the notebook, practising mistakes;
+- statistics: item analysis of an exam's kept attempts, and of a question across exams.
 """
 from __future__ import annotations
 
@@ -79,6 +80,7 @@ from trainer.quizzes.services.attempts import (
 from trainer.quizzes.services.attempts import _REMEMBERED_ORDERS  # noqa: F401
 from trainer.quizzes.services.grades import (
     FINISHED_STATES,
+    kept_attempts,
     kept_grade,
     kept_grade_among,
     kept_grades,
@@ -87,6 +89,13 @@ from trainer.quizzes.services.practice import (
     lock_answer,
     notebook,
     start_mistakes_practice,
+)
+from trainer.quizzes.services.statistics import (
+    CurrentQuestion,
+    QuestionAcrossQuizzes,
+    QuizStatistics,
+    question_statistics,
+    quiz_statistics,
 )
 
 __all__ = [
@@ -144,10 +153,16 @@ __all__ = [
     "start_attempt",
     "start_info",
     "FINISHED_STATES",
+    "kept_attempts",
     "kept_grade",
     "kept_grade_among",
     "kept_grades",
     "lock_answer",
     "notebook",
     "start_mistakes_practice",
+    "CurrentQuestion",
+    "QuestionAcrossQuizzes",
+    "QuizStatistics",
+    "question_statistics",
+    "quiz_statistics",
 ]

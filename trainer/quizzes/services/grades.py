@@ -15,6 +15,10 @@ from trainer.quizzes.services.attempts import attempts_of
 
 
 FINISHED_STATES = ("submitted", "expired")
+# The kept attempt ranks first: the last by number, or the highest percent (a passed one before
+# an equal failed one, then the earliest), as `grading.kept_grade` decides.
+_KEPT_FIRST = (case((Quiz.grading == "last", Attempt.number), else_=0).desc(),
+               Attempt.percent.desc(), Attempt.passed.desc(), Attempt.number)
 
 
 def kept_grade_among(attempts: Iterable[Attempt], method: str) -> KeptGrade | None:
@@ -40,12 +44,9 @@ def kept_grades(quiz_id: int, staff_ids: Iterable[int] | Select | None = None,
     The same rule as `grading.kept_grade`, ranked in SQL: the last attempt by number, or the
     highest percent (a passed one before an equal failed one, then the earliest)."""
     key = Attempt.enrolment_id if enrolment_ids is not None else Attempt.staff_id
-    last = case((Quiz.grading == "last", Attempt.number), else_=0)
     ranked = (
         select(key.label("key"), Attempt.id, Attempt.percent, Attempt.passed,
-               func.row_number().over(partition_by=key, order_by=(
-                   last.desc(), Attempt.percent.desc(), Attempt.passed.desc(),
-                   Attempt.number)).label("rank"))
+               func.row_number().over(partition_by=key, order_by=_KEPT_FIRST).label("rank"))
         .join(Quiz, Quiz.id == Attempt.quiz_id)
         .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(FINISHED_STATES)))
     if staff_ids is not None:
@@ -56,3 +57,17 @@ def kept_grades(quiz_id: int, staff_ids: Iterable[int] | Select | None = None,
     rows = db.session.execute(select(ranked.c.key, ranked.c.percent, ranked.c.passed,
                                      ranked.c.id).where(ranked.c.rank == 1))
     return {row.key: KeptGrade(row.percent, bool(row.passed), row.id) for row in rows}
+
+
+def kept_attempts(quiz_ids: Iterable[int] | Select) -> Select:
+    """A SELECT of (quiz_id, id) of the attempt each quiz keeps of each person who finished
+    one, for the quizzes given (ids or a SELECT of ids): the rule of `kept_grades`, for many
+    quizzes in one statement, to join or filter by (item statistics read their items)."""
+    ranked = (
+        select(Attempt.quiz_id, Attempt.id,
+               func.row_number().over(partition_by=(Attempt.quiz_id, Attempt.staff_id),
+                                      order_by=_KEPT_FIRST).label("rank"))
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Attempt.quiz_id.in_(quiz_ids), Attempt.state.in_(FINISHED_STATES))
+        .subquery())
+    return select(ranked.c.quiz_id, ranked.c.id).where(ranked.c.rank == 1)
