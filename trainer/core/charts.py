@@ -73,6 +73,26 @@ def bar(title: str, labels: Sequence[str], values: Sequence[float | None], *,
     return _render(chart)
 
 
+def grouped_bar(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]],
+                *, width: int = 720, height: int = 320, no_data: str = "—",
+                formatter: Callable[[float], str] | None = None,
+                range_: tuple[float, float] | None = None) -> str:
+    """Several series side by side on each label, on one scale (e.g. each question's facility
+    and discrimination, both out of 100); None leaves a bar out."""
+    import pygal
+    options = {"show_legend": True, "x_label_rotation": 0 if len(labels) <= 20 else 30}
+    if range_ is not None:
+        options["range"] = range_
+    chart = pygal.Bar(**_config(title, width, height, no_data, **options))
+    if formatter is not None:
+        chart.value_formatter = formatter
+    chart.x_labels = list(labels)
+    for name, values in series.items():
+        if any(v is not None for v in values):
+            chart.add(name, list(values))
+    return _render(chart)
+
+
 def stacked_bar(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], *,
                 horizontal: bool = False, width: int = 720, height: int = 320,
                 no_data: str = "—") -> str:
