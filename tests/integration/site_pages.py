@@ -54,7 +54,8 @@ NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.
              "records.staff_pdf", "records.staff_xlsx", "records.dashboard_export",
              "records.people_export", "records.results_list_xlsx", "records.results_list_csv",
              "records.quiz_results_xlsx", "records.quiz_results_csv", "records.audit_xlsx",
-             "records.audit_csv", "records.monthly_pdf", "records.monthly_xlsx"}
+             "records.audit_csv", "records.monthly_pdf", "records.monthly_xlsx",
+             "quizzes.statistics_xlsx"}
 
 
 @dataclass

@@ -107,6 +107,11 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/quizzes/<int:quiz_id>/edit", "GET"): TRAINERS,
     ("/quizzes/<int:quiz_id>/edit", "POST"): TRAINERS,
     ("/quizzes/<int:quiz_id>/attempts", "GET"): LEARNING_STAFF,
+    # Item analysis: who reads the quiz's results (its managers, HR); a question's page shows
+    # only the exams whose results the visitor may read.
+    ("/quizzes/<int:quiz_id>/statistics", "GET"): LEARNING_STAFF,
+    ("/quizzes/<int:quiz_id>/statistics.xlsx", "GET"): LEARNING_STAFF,
+    ("/quizzes/questions/<int:question_id>/statistics", "GET"): LEARNING_STAFF,
     ("/quizzes/<int:quiz_id>/overrides", "POST"): TRAINERS,
     ("/quizzes/<int:quiz_id>/assign", "POST"): TRAINERS,
     ("/staff", "GET"): STAFF_ADMIN,

@@ -24,8 +24,9 @@ from sqlalchemy import select
 from trainer.accounts.models import StaffMember
 from trainer.accounts.rules import split_employee_nos
 from trainer.accounts.services import find_staff
-from trainer.banks.models import Category, QuestionBank
+from trainer.banks.models import Category, Question, QuestionBank
 from trainer.banks.formats.base import parse_category_path
+from trainer.core import tables
 from trainer.core.actions import act
 from trainer.core.db import db, without_write_lock, write_intent
 from trainer.core.errors import DomainError
@@ -33,7 +34,7 @@ from trainer.core.nav import return_link
 from trainer.core.params import db_int, is_db_int
 from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
-from trainer.quizzes import rules, services
+from trainer.quizzes import item_report, rules, services
 from trainer.quizzes.forms import ActionForm, AssignForm, OverrideForm, QuizForm, rule_spec, to_utc
 from trainer.quizzes.models import Attempt, Quiz, QuizAssignment
 from trainer.quizzes.views import item_html, item_view, result_view
@@ -489,6 +490,50 @@ def attempts(quiz_id: int):
                            assign_form=AssignForm(),
                            assigned=db.session.scalar(select(db.func.count()).select_from(
                                QuizAssignment).where(QuizAssignment.quiz_id == quiz.id)))
+
+
+def _readable(quiz_id: int) -> Quiz:
+    quiz = _quiz(quiz_id)
+    services.check_may_read_results(current_user, quiz)
+    return quiz
+
+
+@bp.route("/quizzes/<int:quiz_id>/statistics")
+@roles_required(*RESULT_READERS)
+def statistics(quiz_id: int):
+    """Item analysis of an exam (each person's kept attempt): its managers' and HR's."""
+    result = services.quiz_statistics(_readable(quiz_id))
+    figures = result.figures
+    return render_template("quizzes/statistics.html", quiz=result.quiz, result=result,
+                           figures=figures, report=item_report,
+                           may_edit=item_report.may_edit(current_user),
+                           distribution=item_report.distribution_chart(figures),
+                           items_chart=item_report.items_chart(figures))
+
+
+@bp.route("/quizzes/<int:quiz_id>/statistics.xlsx")
+@roles_required(*RESULT_READERS)
+def statistics_xlsx(quiz_id: int):
+    result = services.quiz_statistics(_readable(quiz_id))
+    numbered = [(item.number, result.current[item.lineage_id].id_number
+                 if item.lineage_id in result.current else "", item)
+                for item in result.figures.items]
+    # (A fixed sheet name: a title may hold characters a sheet's name may not.)
+    return tables.export_response("xlsx", f"quiz-{quiz_id}-item-analysis", item_report.header(),
+                                  item_report.export_rows(numbered), sheet=_("Item analysis"),
+                                  widths=item_report.EXPORT_WIDTHS)
+
+
+@bp.route("/quizzes/questions/<int:question_id>/statistics")
+@roles_required(*RESULT_READERS)
+def question_statistics(question_id: int):
+    """One question (every version) in every exam that asked it whose results the viewer
+    may read."""
+    question = db.get_or_404(Question, question_id)
+    result = services.question_statistics(current_user, question)
+    return render_template("quizzes/question_statistics.html", question=question,
+                           result=result, report=item_report,
+                           may_edit=item_report.may_edit(current_user))
 
 
 @bp.route("/quizzes/<int:quiz_id>/overrides", methods=["POST"])
