@@ -476,19 +476,21 @@ def attempts(quiz_id: int):
     quiz = _quiz(quiz_id)
     services.check_may_read_results(current_user, quiz)
     now = utcnow()
-    rows = db.session.execute(select(Attempt, StaffMember).join(
-        StaffMember, StaffMember.id == Attempt.staff_id).where(Attempt.quiz_id == quiz.id)
-        .order_by(Attempt.started_at.desc())).all()
-    people = {person.id: person for _attempt, person in rows}
-    kept = sorted(((people[staff_id], grade) for staff_id, grade in
-                   services.kept_grades(quiz.id).items()), key=lambda pg: pg[0].employee_no)
-    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now, kept=kept,
+    return render_template("quizzes/attempts.html", quiz=quiz, now=now,
+                           live=services.live_attempts(quiz.id),
+                           finished=services.finished_attempts(
+                               quiz.id, page=_page_number("page")),
+                           kept=services.kept_grades_page(quiz.id, page=_page_number("people")),
                            read_only=not services.may_manage(current_user, quiz),
-                           kept_ids={grade.attempt_id for _person, grade in kept},
                            seconds_left=rules.seconds_left, override_form=OverrideForm(),
                            assign_form=AssignForm(),
                            assigned=db.session.scalar(select(db.func.count()).select_from(
                                QuizAssignment).where(QuizAssignment.quiz_id == quiz.id)))
+
+
+def _page_number(name: str) -> int:
+    """A page number from the query string; anything else is the first page."""
+    return max(request.args.get(name, 1, type=db_int), 1)
 
 
 @bp.route("/quizzes/<int:quiz_id>/overrides", methods=["POST"])

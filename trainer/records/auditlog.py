@@ -28,7 +28,7 @@ from trainer.core.models import AuditEvent
 from trainer.core.timeutil import local_midnight_utc
 from trainer.learning.models import Enrolment
 from trainer.quizzes.models import Attempt
-from trainer.records.results import Page
+from trainer.core.pages import Page
 
 PAGE_SIZE = 50
 

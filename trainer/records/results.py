@@ -23,13 +23,12 @@ from sqlalchemy.sql import Select, Subquery
 
 from trainer.accounts.models import Department, StaffMember
 from trainer.core.db import db
+from trainer.core.pages import PAGE_SIZE, Page
 from trainer.core.timeutil import local_midnight_utc
 from trainer.learning.models import Course, Track
 from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Attempt, Quiz
 from trainer.records import rules
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -45,20 +44,6 @@ class ResultsFilter:
         return {"from": self.start.isoformat() if self.start else None,
                 "to": self.end.isoformat() if self.end else None,
                 "department": self.department_id}
-
-
-@dataclass
-class Page:
-    """One page of a list computed on the server."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 # -- the statements ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from this package:
 - finishing: the submit, time-up, the sweep, grading, the notebook's entries;
 - attempts: starting (the draw), what the pages read, saving answers;
 - grades: the grade a quiz keeps;
+- listing: a quiz's attempts page, read a page at a time;
 - practice: locking answers, the notebook, practising mistakes.
 """
 from __future__ import annotations
@@ -83,6 +84,12 @@ from trainer.quizzes.services.grades import (
     kept_grade_among,
     kept_grades,
 )
+from trainer.quizzes.services.listing import (
+    LiveAttempt,
+    finished_attempts,
+    kept_grades_page,
+    live_attempts,
+)
 from trainer.quizzes.services.practice import (
     lock_answer,
     notebook,
@@ -91,6 +98,10 @@ from trainer.quizzes.services.practice import (
 
 __all__ = [
     "KeptGrade",
+    "LiveAttempt",
+    "finished_attempts",
+    "kept_grades_page",
+    "live_attempts",
     "Quiz",
     "DEFAULT_GRACE_S",
     "QuizSettings",
