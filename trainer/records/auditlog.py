@@ -99,6 +99,7 @@ ACTION_LABELS: dict[str, Any] = {
     "class.signed_up": _l("Signed up for a class"),
     "class.cancelled": _l("Class place cancelled"),
     "class.completed": _l("Class completed"),
+    "class.completion_withdrawn": _l("Class completion withdrawn (attendance corrected)"),
     "class.closed": _l("Class closed"),
     "session.created": _l("Session added"),
     "session.moved": _l("Session moved"),
