@@ -17,6 +17,7 @@ from trainer.quizzes.grading import KeptGrade
 from trainer.quizzes.models import Quiz
 from trainer.quizzes.services.definitions import (
     DEFAULT_GRACE_S,
+    BankWarning,
     QuizSettings,
     RuleSpec,
     assign_quiz,
@@ -25,6 +26,7 @@ from trainer.quizzes.services.definitions import (
     check_may_read_results,
     check_rules,
     describe_rule,
+    failing_banks,
     get_override,
     is_assigned,
     may_manage,
@@ -93,6 +95,7 @@ __all__ = [
     "KeptGrade",
     "Quiz",
     "DEFAULT_GRACE_S",
+    "BankWarning",
     "QuizSettings",
     "RuleSpec",
     "assign_quiz",
@@ -101,6 +104,7 @@ __all__ = [
     "check_may_read_results",
     "check_rules",
     "describe_rule",
+    "failing_banks",
     "get_override",
     "is_assigned",
     "may_manage",
