@@ -175,11 +175,15 @@ _MD_MARKERS = re.compile(r"(?<!\\)(?:\*\*|__|~~|[*`])")
 _SPACE = re.compile(r"\s+")
 
 
+# Anything Markdown could read as markup; text without it (most choices) is taken as it is.
+_MD_HINT = re.compile(r"[*_`\[\]<>#\\~]|^\s*(?:[-+]|\d+[.)])\s", re.M)
+
+
 def plain_text(text: str, text_format: str = "markdown") -> str:
     """The text a learner reads, without markup (whitespace kept)."""
     if text_format == "html":
         return unescape(_TAG.sub("", text))
-    if text_format == "plain":
+    if text_format == "plain" or not _MD_HINT.search(text):
         return text
     text = _MD_IMAGE_OR_LINK.sub(r"\1", text)
     text = _MD_AUTOLINK.sub(r"\1", text)
@@ -252,8 +256,13 @@ def _fold_word(word: str) -> str:
 def words_in(folded_text: str, words: Iterable[str]) -> tuple[str, ...]:
     """The words that occur in a text folded by `_folded` (so width, case and spaces do not
     matter), as given, in list order."""
+    return _found(folded_text, [(w, _fold_word(w)) for w in words])
+
+
+def _found(folded_text: str, words: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """`words_in` with the words already folded: (as given, folded) pairs."""
     flat = _SPACE.sub("", folded_text)
-    return tuple(w for w in words if _fold_word(w) and _fold_word(w) in flat)
+    return tuple(word for word, folded in words if folded and folded in flat)
 
 
 def check_bank(questions: Sequence[QuestionData], *,
@@ -261,7 +270,8 @@ def check_bank(questions: Sequence[QuestionData], *,
                flags: bool = True) -> HealthReport:
     """The health check of a bank's current questions. flags=False computes only the bank-level
     verdicts and shares (the quiz builder's question: does this bank fail?)."""
-    words = [w.strip() for w in giveaway_words if w.strip()]
+    words = [(w.strip(), _fold_word(w)) for w in giveaway_words if w.strip()]
+    unnamed = [(w, _fold_word(w)) for w in UNNAMED_SUBJECTS]
     per_question: dict[int, list[Flag]] = defaultdict(list)
 
     # the longest-choice score
@@ -291,7 +301,7 @@ def check_bank(questions: Sequence[QuestionData], *,
         if q.qtype != "truefalse":
             continue
         truth = _is_true_statement(q)
-        found = words_in(_folded(q.stem, q.text_format), words)
+        found = _found(_folded(q.stem, q.text_format), words)
         totals[truth] += 1
         if found:
             hits[truth] += 1
@@ -334,7 +344,7 @@ def check_bank(questions: Sequence[QuestionData], *,
                                                    (plain_text(q.choices[i].text,
                                                                q.text_format).strip(),)))
                     break
-            found = words_in(_folded(q.stem, q.text_format), UNNAMED_SUBJECTS)
+            found = _found(_folded(q.stem, q.text_format), unnamed)
             if found:
                 per_question[q.id].append(Flag("unnamed_subject", found))
         by_id = {q.id: q for q in questions}
@@ -402,26 +412,32 @@ def near_duplicates(questions: Sequence[QuestionData],
     linked: dict[int, set[int]] = defaultdict(set)   # between distinct stems
     # Integer arithmetic in the loop (Fractions there cost more than the rest of the check).
     num, den = CANDIDATE_JACCARD.numerator, CANDIDATE_JACCARD.denominator
-    # Smaller sets first, so each probe only meets sets no larger than its own.
+    # Smaller sets first, so each probe only meets sets no larger than its own; and as the
+    # probes only grow, a set too small for one probe is too small for every later one: each
+    # posting list is read from the first set still large enough.
+    start: dict[str, int] = defaultdict(int)
     for i in sorted(range(len(sets)), key=lambda k: (len(sets[k]), stems[k])):
         mine = sets[i]
         tokens = sorted(mine, key=lambda token: (frequency[token], token))
         size = len(tokens)
         seen: set[int] = set()
-        for token in tokens[:size - math.ceil(CANDIDATE_JACCARD * size) + 1]:
-            for j in index[token]:
+        for token in tokens[:size + (-num * size // den) + 1]:   # size − ceil(t·size) + 1
+            postings = index[token]
+            first = start[token]
+            while first < len(postings) and den * len(sets[postings[first]]) < num * size:
+                first += 1
+            start[token] = first
+            for j in postings[first:]:
                 if j in seen:
                     continue
                 seen.add(j)
                 other = sets[j]
-                if den * len(other) < num * size:          # too small to be this alike
-                    continue
                 common = len(mine & other)
                 if (den * common >= num * (size + len(other) - common)
                         and similar(stems[i], stems[j], threshold)):
                     linked[i].add(j)
                     linked[j].add(i)
-            index[token].append(i)
+            postings.append(i)
     result: dict[int, list[int]] = {}
     position = {q.id: n for n, q in enumerate(questions)}
     for k, ids in enumerate(groups.values()):
