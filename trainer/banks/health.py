@@ -44,7 +44,6 @@ bigram Jaccard above 0.5 (scattered deletions, the worst of them, ≈ 0.54).
 All figures are exact fractions (no rounding at the thresholds)."""
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
