@@ -18,6 +18,7 @@ from trainer.quizzes.grading import KeptGrade
 from trainer.quizzes.models import Quiz
 from trainer.quizzes.services.definitions import (
     DEFAULT_GRACE_S,
+    BankWarning,
     QuizSettings,
     RuleSpec,
     assign_quiz,
@@ -26,6 +27,7 @@ from trainer.quizzes.services.definitions import (
     check_may_read_results,
     check_rules,
     describe_rule,
+    failing_banks,
     get_override,
     is_assigned,
     may_manage,
@@ -104,6 +106,7 @@ __all__ = [
     "live_attempts",
     "Quiz",
     "DEFAULT_GRACE_S",
+    "BankWarning",
     "QuizSettings",
     "RuleSpec",
     "assign_quiz",
@@ -112,6 +115,7 @@ __all__ = [
     "check_may_read_results",
     "check_rules",
     "describe_rule",
+    "failing_banks",
     "get_override",
     "is_assigned",
     "may_manage",
