@@ -113,6 +113,7 @@ def _import_models() -> None:
     import trainer.attendance.settings  # noqa: F401
     import trainer.certificates.settings  # noqa: F401
     import trainer.records.settings  # noqa: F401
+    import trainer.banks.settings  # noqa: F401
 
 
 def _connect_subscriptions() -> None:

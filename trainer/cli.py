@@ -81,6 +81,7 @@ def register_commands(app: Flask) -> None:
                 from trainer.certificates.demo import create_demo_certificates
                 from trainer.learning.demo import finish_demo_learning, prepare_demo_settings
                 from trainer.quizzes.demo import create_demo_exam
+                from trainer.quizzes.demo_statistics import create_statistics_demo, summary
 
                 prepare_demo_settings(now=now)
                 require_the_class(now=now)
@@ -89,6 +90,8 @@ def register_commands(app: Flask) -> None:
                 finish_demo_learning(now=now)
                 create_demo_classes(now=now)
                 create_demo_certificates(now=now)
+                # After the rest: its agents join a demo whose own figures are already set.
+                statistics = create_statistics_demo(now=now)
                 db.session.commit()
                 if created:
                     click.echo("Demo accounts (password for all: %s):" % DEMO_PASSWORD)
@@ -97,6 +100,8 @@ def register_commands(app: Flask) -> None:
                                    f"{'/'.join(person.roles)}  ({person.story})")
                 else:
                     click.echo("Demo accounts already exist (password: %s)." % DEMO_PASSWORD)
+                if statistics is not None:
+                    click.echo(summary(statistics.quiz))
         if demo:
             from trainer.certificates.document import render_pending
 

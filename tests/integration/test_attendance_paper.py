@@ -96,6 +96,23 @@ def test_the_sign_in_sheet_names_the_roster_in_order_and_its_qr_opens_the_sessio
     assert db_session.scalar(select(func.count()).select_from(AttendanceMark)) == 0
 
 
+def test_the_sheet_follows_the_departments_in_hr_s_order(room, users, db_session):
+    """Departments come in the order HR keeps them (the list's order), not by code point: with
+    投诉处理组 placed first, its people head the sheet."""
+    from trainer.accounts.models import Department
+
+    cls, _session, people = room
+    complaints = db_session.get(Department, people["K3002"].department_id)
+    service = db_session.get(Department, people["K1002"].department_id)
+    complaints.sort_order, service.sort_order = 1, 2
+    db_session.commit()
+    order = [p.employee_no for p in paper.roster_people(cls)]
+    assert order == ["K3002", "K1002", "K1010"]
+    complaints.sort_order = 3
+    db_session.commit()
+    assert [p.employee_no for p in paper.roster_people(cls)] == ["K1002", "K1010", "K3002"]
+
+
 def test_the_sheet_runs_over_pages_with_their_numbers(app, room, users, make_staff,
                                                      db_session):
     cls, session, _people = room

@@ -432,6 +432,52 @@ def test_a_completed_class_issues_a_completion_certificate_when_it_says_so(users
     assert issued[0].snapshot["track"] == "投诉处理专题班"
 
 
+def test_a_completion_withdrawn_by_a_correction_revokes_its_certificate(users, make_staff,
+                                                                        db_session):
+    """A correction that takes someone below the class's completion share withdraws the
+    completion: its 结业证书 is revoked (it stayed valid and verifiable). Corrected back, the
+    person gets a new certificate that supersedes the revoked one."""
+    from tests.integration.test_attendance import add_session, soon
+    from trainer.attendance import services as attendance
+    from trainer.attendance.models import ClassCompletion
+
+    trainer = users["trainer"]
+    cls = attendance.save_class(trainer, None, attendance.ClassFields(
+        title="投诉处理专题班", hours_category="岗位技能", issues_certificate=True),
+        now=utcnow())
+    session = add_session(cls, trainer, soon(-120), minutes=50)
+    person = make_staff("learner")
+    attendance.invite(trainer, cls, [person], now=utcnow())
+    attendance.mark_all_present(trainer, session, now=utcnow())
+    attendance.close_session(trainer, session, now=utcnow())
+    first = db_session.scalar(select(Certificate).where(Certificate.class_id == cls.id))
+    assert first is not None and first.revoked_at is None
+
+    attendance.correct(trainer, session, person, kind="absent", now=utcnow(),
+                       reason="签到表核对：当天未到")
+    db_session.flush()
+    assert db_session.scalar(select(ClassCompletion).where(
+        ClassCompletion.class_id == cls.id)) is None
+    db_session.refresh(first)
+    assert first.revoked_at is not None and first.revoke_reason == "withdrawn"
+    assert first.revoked_by_id is None and first.revoke_note
+    actions = set(db_session.scalars(select(AuditEvent.action).where(
+        AuditEvent.action.in_(["class.completion_withdrawn", "certificate.revoked"]))))
+    assert actions == {"class.completion_withdrawn", "certificate.revoked"}
+
+    attendance.correct(trainer, session, person, kind="correction", now=utcnow(),
+                       reason="补录：实际到课", check_in_at=session.starts_at,
+                       check_out_at=session.ends_at)
+    db_session.flush()
+    certificates = db_session.scalars(select(Certificate).where(
+        Certificate.class_id == cls.id).order_by(Certificate.id)).all()
+    assert len(certificates) == 2
+    old, new = certificates
+    assert old.id == first.id and old.revoked_at is not None
+    assert new.revoked_at is None and new.supersedes_id == old.id
+    assert old.superseded_by_id == new.id and new.serial != old.serial
+
+
 def test_issue_missing_catches_up_once(app, content, make_staff, db_session):
     person = make_staff("learner")
     enrolment = learning._create(person, learning.track_by_key("promotion"), reason="manual",

@@ -326,3 +326,45 @@ def test_people_per_entry_counts_those_still_there(users, make_staff, db_session
     assert services.people_per_entry(Department)[nine.id] == 1
     assert services.people_per_entry(Department, include_left=True)[nine.id] == 2
     assert nine.id in services.entries_in_use(Department)
+
+
+def test_voiding_a_position_change_gives_back_the_position_it_replaced(
+        users, make_staff, db_session, today):
+    """The staff record's position follows its position changes: voiding the one in force
+    puts back the position it replaced (it kept the voided one)."""
+    from datetime import timedelta
+
+    hr = users["hr"]
+    agent = make_staff("learner", position="坐席", hired_days_ago=400)
+    lead = services.create_list_entry(None, Position, name="班组长", now=utcnow())
+    head = services.create_list_entry(None, Position, name="值班经理", now=utcnow())
+    first = services.record_staff_event(hr, agent, kind="position_change", position=lead.id,
+                                        occurred_on=today - timedelta(days=30), now=utcnow())
+    second = services.record_staff_event(hr, agent, kind="position_change", position=head.id,
+                                         occurred_on=today, now=utcnow())
+    assert agent.position_name == "值班经理"
+    services.void_staff_event(hr, second, note="录错了", now=utcnow())
+    assert agent.position_name == "班组长"
+    services.void_staff_event(hr, first, note="也录错了", now=utcnow())
+    assert agent.position_name == "坐席"
+    assert [e.kind for e in agent.events].count("position_change") == 2   # history kept
+
+
+def test_a_position_set_by_hand_survives_later_events(users, make_staff, db_session, today):
+    """HR's correction of the position on the staff form is not undone by the next event
+    recorded (a leave re-derived the position from the last position change)."""
+    from datetime import timedelta
+
+    hr = users["hr"]
+    agent = make_staff("learner", position="坐席", hired_days_ago=400)
+    lead = services.create_list_entry(None, Position, name="班组长", now=utcnow())
+    services.create_list_entry(None, Position, name="质检员", now=utcnow())
+    services.record_staff_event(hr, agent, kind="position_change", position=lead.id,
+                                occurred_on=today - timedelta(days=30), now=utcnow())
+    services.update_staff(hr, agent, name=agent.name, department=agent.department_id,
+                          position="质检员", hire_date=agent.hire_date,
+                          roles=agent.role_names, locale=agent.locale,
+                          timezone=agent.timezone, now=utcnow())
+    assert agent.position_name == "质检员"
+    services.record_staff_event(hr, agent, kind="leave_start", occurred_on=today, now=utcnow())
+    assert agent.position_name == "质检员"

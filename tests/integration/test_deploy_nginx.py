@@ -60,8 +60,10 @@ def _wait(url: str) -> None:
 
 
 @contextmanager
-def _running_stack(static: Path):
-    """nginx with the deploy site in front of the two pools, serving *static* as /static/."""
+def _running_stack(static: Path, access_log: Path | None = None):
+    """nginx with the deploy site in front of the two pools, serving *static* as /static/;
+    with `access_log`, nginx logs requests there (nginx's own combined format) as a stock
+    nginx.conf does."""
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists()
                                       else None)
     if nginx is None:
@@ -87,7 +89,10 @@ def _running_stack(static: Path):
     (tmp_path / "site.conf").write_text(render_nginx_site(
         f"unix:{tmp_path / 'front.sock'}", f"unix:{tmp_path / 'exam.sock'}", f"127.0.0.1:{port}",
         static=served))
-    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(run=tmp_path))
+    main = NGINX_MAIN.format(run=tmp_path)
+    if access_log is not None:
+        main = main.replace("access_log off;", f"access_log {access_log};")
+    (tmp_path / "nginx.conf").write_text(main)
     processes.append(subprocess.Popen(
         [nginx, "-p", f"{tmp_path}/", "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -129,6 +134,27 @@ def test_exam_requests_reach_the_exam_pool_and_the_rest_the_front_pool(stack):
                  "/records/staff", "/quizzes/3/attempts", "/static-page", "/sessions/7",
                  "/checkins", "/classes"):
         assert pool(path) == "front", path
+
+
+def test_a_calendar_feeds_secret_address_stays_out_of_the_access_log():
+    log_dir = Path(tempfile.mkdtemp(prefix="trainer-nginx-log-"))
+    os.chmod(log_dir, 0o777)
+    log = log_dir / "access.log"
+    try:
+        with _running_stack(ROOT / "static", access_log=log) as base:
+            secret = "s3cret-feed-token-0123456789abcdef"
+            assert requests.get(f"{base}/calendar/{secret}.ics", timeout=5).text.split()[0] \
+                == "front"
+            requests.get(f"{base}/login?from=feed-test", timeout=5)
+            deadline = time.time() + 5
+            while "feed-test" not in (log.read_text() if log.exists() else "") and \
+                    time.time() < deadline:
+                time.sleep(0.05)
+        written = log.read_text()
+        assert "/login?from=feed-test" in written          # the log is on
+        assert secret not in written and "/calendar/" not in written
+    finally:
+        shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def test_the_app_is_told_the_client_address_scheme_and_host(stack):

@@ -366,3 +366,63 @@ def test_a_time_up_result_says_so_and_when_in_the_persons_zone(
                            tzinfo=ZoneInfo("America/New_York"), locale="zh_CN")
     notice = re.search(r"data-time-up>([^<]*)<", page).group(1)
     assert "时间到，已自动交卷" in notice and when in notice, notice
+
+
+def test_a_quiz_with_many_attempts_is_read_a_page_at_a_time(
+        client, users, bank, make_staff, db_session):
+    """The attempts page reads 50 finished attempts and 50 people a page (it loaded every
+    attempt of the quiz); the attempt that counts is marked whichever page it is on, and the
+    people in progress show their answered items."""
+    from decimal import Decimal
+
+    quiz = make_quiz(bank, users["trainer"], count=3, grading="highest",
+                     attempts_allowed=None, title="很多人考过")
+    people = [make_staff("learner", employee_no=f"P{i:03d}") for i in range(60)]
+    now = utcnow()
+    best = {}
+    for i, person in enumerate(people):
+        for number, percent in ((1, 40 + i % 50), (2, 30 + i % 40)):
+            at = now - timedelta(days=2, minutes=10 * i + number)
+            attempt = Attempt(quiz_id=quiz.id, staff_id=person.id, number=number,
+                              state="submitted", started_at=at, deadline_at=None,
+                              submitted_at=at + timedelta(minutes=5), score=Decimal(percent),
+                              max_score=Decimal(100), percent=Decimal(percent),
+                              passed=percent >= 60)
+            db_session.add(attempt)
+            db_session.flush()
+            if number == 1:
+                best[person.employee_no] = attempt.id   # the first is always the higher one
+    db_session.commit()
+    client.login(users["learner"].employee_no)
+    live_id = start(client, quiz)
+    client.post_json(f"/attempts/{live_id}/save", {"position": 0, "selected": [0], "version": 0})
+
+    client.login(users["trainer"].employee_no)
+    first = client.get(f"/quizzes/{quiz.id}/attempts").get_data(as_text=True)
+    live = first[first.index("data-live"):]
+    live = live[:live.index("</table>")]
+    assert users["learner"].name in live and "1 / 3" in live
+    finished = first[first.index("data-finished"):]
+    finished = finished[:finished.index("</table>")]
+    assert finished.count("/review") == 50
+    assert "P000" in finished and "P059" not in finished      # the latest started first
+    kept = first[first.index("data-kept-grades"):]
+    kept = kept[:kept.index("</table>")]
+    assert kept.count("<tr>") == 51 and "P049" in kept and "P050" not in kept
+
+    last = client.get(f"/quizzes/{quiz.id}/attempts?page=3&people=2").get_data(as_text=True)
+    finished = last[last.index("data-finished"):]
+    finished = finished[:finished.index("</table>")]
+    assert finished.count("/review") == 20 and "P059" in finished
+    # Each person's counted attempt is marked, and only that one.
+    counted = set(re.findall(r'data-kept>[^<]*</span></td>\s*<td><a href="/attempts/(\d+)/review"',
+                             finished))
+    shown = set(re.findall(r'/attempts/(\d+)/review', finished))
+    assert counted == {str(best[p]) for p in best} & shown and counted
+    kept = last[last.index("data-kept-grades"):]
+    kept = kept[:kept.index("</table>")]
+    assert "P050" in kept and "P059" in kept and "P049" not in kept
+    # Both lists keep the other's page in their links.
+    assert f"/quizzes/{quiz.id}/attempts?page=2&amp;people=2" in last or \
+        f"/quizzes/{quiz.id}/attempts?people=2&amp;page=2" in last
+    assert client.get(f"/quizzes/{quiz.id}/attempts?page=x&people=-4").status_code == 200

@@ -355,3 +355,44 @@ def test_the_pages_speak_chinese(client, users, centre):
                 "/records/results?from=nonsense"):
         html = client.get(url, headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
         assert not site_checks.english_in(html, ()), (url, site_checks.english_in(html, ()))
+
+
+def test_the_stored_list_is_the_live_list_cut_per_reader_until_it_is_old(
+        app, client, users, centre, db_session):
+    """`trainer records refresh` stores every quiz's figures over all time; the list without a
+    filter shows them (as of when), cut to what the reader may read; a filter, or figures more
+    than five minutes old, are computed live."""
+    from sqlalchemy import update
+
+    from trainer.records.models import FigureSet
+
+    client.login(users["hr"].employee_no)
+    live = client.get("/records/results").get_data(as_text=True)
+    assert "data-stored" not in live
+    result = app.test_cli_runner().invoke(args=["records", "refresh"])
+    assert result.exit_code == 0, result.output
+    stored = client.get("/records/results").get_data(as_text=True)
+    assert "data-stored" in stored
+    assert rows(stored, "data-quiz") == rows(live, "data-quiz") and rows(live, "data-quiz")
+    # A new result after the refresh: the stored list does not have it yet; a filtered list,
+    # computed when asked, has it.
+    sit(db_session, centre["highest"], centre["people"]["b1"], 9, "100", True, at=utcnow())
+    db_session.commit()
+    listed = {r["quiz"]: r["attempts"] for r in rows(
+        client.get("/records/results").get_data(as_text=True), "data-quiz")}
+    assert listed[str(centre["highest"].id)] == "6"
+    filtered = client.get(f"/records/results?department={centre['b']}").get_data(as_text=True)
+    assert "data-stored" not in filtered
+    # A trainer reads only their own quizzes' line of the stored list.
+    client.login(users["trainer"].employee_no)
+    html = client.get("/records/results").get_data(as_text=True)
+    assert "data-stored" in html
+    assert {int(r["quiz"]) for r in rows(html, "data-quiz")} == {centre["highest"].id}
+    # Six minutes old: live again, with the new result.
+    db_session.execute(update(FigureSet).values(computed_at=utcnow() - timedelta(minutes=6)))
+    db_session.commit()
+    client.login(users["hr"].employee_no)
+    html = client.get("/records/results").get_data(as_text=True)
+    assert "data-stored" not in html
+    listed = {r["quiz"]: r["attempts"] for r in rows(html, "data-quiz")}
+    assert listed[str(centre["highest"].id)] == "7"

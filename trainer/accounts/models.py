@@ -161,6 +161,9 @@ class StaffEvent(db.Model):
     # beside it, since the event is never rewritten and a later rename must not change it.
     position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     position: Mapped[str] = mapped_column(String(80), default="")
+    # A position change: the position the staff record held when it was recorded, put back if
+    # the change is voided while still in force (None: none, or recorded before this column).
+    previous_position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     note: Mapped[str] = mapped_column(Text, default="")
     voids_event_id: Mapped[int | None] = mapped_column(ForeignKey("staff_events.id"))
     recorded_at: Mapped[datetime]
@@ -170,7 +173,7 @@ class StaffEvent(db.Model):
 
     staff: Mapped[StaffMember] = relationship(back_populates="events", foreign_keys=[staff_id])
     recorded_by: Mapped[StaffMember | None] = relationship(foreign_keys=[recorded_by_id])
-    position_entry: Mapped[Position | None] = relationship()
+    position_entry: Mapped[Position | None] = relationship(foreign_keys=[position_id])
 
     # (Not mapped.) What the areas that reacted want the recorder told: "onboarding assigned,
     # due on …" (core.errors.Notice), set by accounts.services.record_staff_event.

@@ -687,6 +687,13 @@ def record_staff_event(
     event = StaffEvent(staff=staff, kind=kind, occurred_on=occurred_on, note=note.strip(),
                        position_entry=entry, position=entry.name if entry else "",
                        recorded_at=now, recorded_by_id=actor.id if actor else None)
+    if kind == "position_change":
+        event.previous_position_id = staff.position_id
+        # The record takes the new position unless a later change is already in force (a
+        # change recorded late, after the one that followed it).
+        if not any(e.kind == "position_change" and e.occurred_on > occurred_on
+                   for e in rules.effective_events(existing)):
+            staff.position = entry
     db.session.add(event)
     db.session.flush()
     _apply_derived(staff, now)
@@ -711,6 +718,9 @@ def void_staff_event(actor: StaffMember, event: StaffEvent, *, note: str,
         raise DomainError("Say why the event is voided.")
     remaining = [e for e in staff.events if e.id != event.id]
     rules.check_sequence(remaining)
+    if event.kind == "position_change" and staff.position_id == event.position_id:
+        before = _position_before(event, remaining)
+        staff.position = db.session.get(Position, before) if before is not None else None
     void = StaffEvent(staff=staff, kind="void", occurred_on=event.occurred_on,
                       voids_event_id=event.id, note=note.strip(), recorded_at=now,
                       recorded_by_id=actor.id)
@@ -728,13 +738,26 @@ def _notices(replies) -> list:
     return [notice for _receiver, answer in replies for notice in (answer or [])]
 
 
+def _position_before(voided: StaffEvent, remaining: list[StaffEvent]) -> int | None:
+    """The position a staff record goes back to when the position change in force is voided:
+    the latest change still in force, else the position the voided one replaced (kept since
+    migration 5ad332b7fde6; an older change did not keep it, and the record stays as it is)."""
+    changes = [e for e in rules.effective_events(remaining) if e.kind == "position_change"]
+    if changes:
+        return max(changes, key=lambda e: (e.occurred_on, e.id)).position_id
+    if voided.previous_position_id is not None:
+        return voided.previous_position_id
+    return voided.position_id
+
+
 def _apply_derived(staff: StaffMember, now: datetime) -> None:
+    """The status (and the hire date) from the events in force. The position is not derived:
+    HR may correct it on the staff form, and a position change sets it when recorded (and gives
+    it back when voided)."""
     db.session.refresh(staff, ["events"])
     effective = rules.effective_events(staff.events)
     staff.status = rules.derive_status(effective)
     for event in effective:
-        if event.kind == "position_change" and event.position_entry is not None:
-            staff.position = event.position_entry
         if event.kind == "hire" and staff.hire_date is None:
             staff.hire_date = event.occurred_on
     staff.updated_at = now

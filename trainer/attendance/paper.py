@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from trainer.accounts.models import StaffMember
 from trainer.accounts.rules import employee_no_key
@@ -61,13 +62,16 @@ def _natural(text: str) -> tuple:
 
 
 def roster_people(cls: TrainingClass) -> list[StaffMember]:
-    """Everyone booked on the class, by department and then employee number (the order a
-    sign-in sheet is filled in the room)."""
-    people = db.session.scalars(select(StaffMember).join(
-        RosterEntry, RosterEntry.staff_id == StaffMember.id).where(
-        RosterEntry.class_id == cls.id, RosterEntry.state == "booked"))
-    return sorted(people, key=lambda p: (p.department_name == "", p.department_name,
-                                         _natural(p.employee_no)))
+    """Everyone booked on the class, by department in the order HR keeps the departments (the
+    list's order, then the name), then by employee number: the order a sign-in sheet is filled
+    in the room. Nobody's department last."""
+    people = db.session.scalars(select(StaffMember).options(joinedload(StaffMember.department))
+                                .join(RosterEntry, RosterEntry.staff_id == StaffMember.id)
+                                .where(RosterEntry.class_id == cls.id,
+                                       RosterEntry.state == "booked"))
+    return sorted(people, key=lambda p: (
+        p.department is None, p.department.sort_order if p.department else 0,
+        p.department_name, _natural(p.employee_no)))
 
 
 def trainer_names(cls: TrainingClass) -> list[str]:

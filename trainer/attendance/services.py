@@ -31,7 +31,7 @@ from trainer.attendance.models import (
     TrainingClass,
 )
 from trainer.attendance.settings import session_defaults
-from trainer.attendance.signals import class_completed
+from trainer.attendance.signals import class_completed, class_completion_withdrawn
 from trainer.core.audit import record_event
 from trainer.core.db import db
 from trainer.core.errors import N_, DomainError, Forbidden, NotFound
@@ -831,8 +831,13 @@ def _record_completions(cls: TrainingClass, staff_ids: list[int], cells, *,
                 done[staff_id].minutes = minutes
         elif staff_id in done:
             # A correction took the person below the share: no longer completed (a course
-            # completed meanwhile stays completed: learning never reopens one).
+            # completed meanwhile stays completed: learning never reopens one), said in the
+            # audit log, and certificates revoke the class's 结业证书.
             db.session.delete(done[staff_id])
+            db.session.flush()
+            record_event(None, "class.completion_withdrawn", "class", cls.id, now=now,
+                         details={"staff": staff_id, "minutes": minutes})
+            class_completion_withdrawn.send(cls, staff_id=staff_id, now=now)
         db.session.flush()
         learning.refresh_for(staff_id, now=now)
 

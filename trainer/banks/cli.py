@@ -111,3 +111,79 @@ def register_cli(app: Flask) -> None:
         else:
             output.write_bytes(data)
             click.echo(f"Wrote {output}")
+
+    @banks.command("check")
+    @click.argument("bank_name", required=False)
+    @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON document.")
+    def check_command(bank_name: str | None, as_json: bool) -> None:
+        """The bank health check (题库体检) of one bank (key or name) or of every bank.
+
+        Exits 1 when a bank fails, 2 when no bank has that key or name."""
+        from trainer.banks import health, services
+        from trainer.banks.models import QuestionBank
+        from trainer.banks.settings import giveaway_words
+        from trainer.core.db import db
+
+        query = select(QuestionBank).order_by(QuestionBank.key)
+        if bank_name is not None:
+            query = query.where(or_(QuestionBank.key == bank_name,
+                                    QuestionBank.name == bank_name))
+        banks = db.session.scalars(query).all()
+        if bank_name is not None and not banks:
+            click.echo(f"No bank has the key or name {bank_name!r}; "
+                       "`trainer banks check` without a name checks every bank.", err=True)
+            sys.exit(2)
+        reports = services.check_health([bank.id for bank in banks], flags=True)
+        failed = [bank for bank in banks if not reports[bank.id].passed]
+        if as_json:
+            click.echo(json.dumps({
+                "passed": not failed, "giveaway_words": giveaway_words(),
+                "banks": [{"key": bank.key, "name": bank.name,
+                           **health.report_to_dict(reports[bank.id])} for bank in banks]},
+                ensure_ascii=False))
+        else:
+            for bank in banks:
+                for line in _health_lines(bank, reports[bank.id]):
+                    click.echo(line)
+            click.echo(f"Banks checked: {len(banks)}; failed: {len(failed)}"
+                       + (f" ({', '.join(bank.key for bank in failed)})" if failed else ""))
+        if failed:
+            sys.exit(1)
+
+
+def _health_lines(bank, report) -> list[str]:
+    """The health check of one bank as plain lines (English, as the other commands)."""
+    from trainer.banks import health
+
+    def pct(value) -> str:
+        return "n/a" if value is None else f"{health.percent(value):.1f} %"
+
+    longest, giveaway, multiple = (report.rule(key) for key in health.RULES)
+    counts = giveaway.counts
+    shares = report.shares
+    lines = [
+        f"{bank.key} {bank.name}: "
+        + ("passed" if report.passed else f"FAILED ({', '.join(report.failed_rules)})"),
+        f"  longest-choice score: {pct(longest.figure)} over {longest.counts['questions']} "
+        f"single-choice questions, the key strictly longest in "
+        f"{longest.counts['key_strictly_longest']} (limit 30 %): {longest.verdict}",
+        f"  giveaway words: false statements {pct(counts['false_rate'])} "
+        f"({counts['false_with_words']}/{counts['false_statements']}), true "
+        f"{pct(counts['true_rate'])} ({counts['true_with_words']}/{counts['true_statements']}), "
+        f"gap {'n/a' if giveaway.figure is None else f'{health.percent(giveaway.figure):.1f}'}"
+        f" points (limit 10): {giveaway.verdict}",
+        f"  multiple choice with fewer than {health.MIN_WRONG_CHOICES} wrong choices: "
+        f"{multiple.figure} of {multiple.counts['questions']}: {multiple.verdict}",
+        f"  shares of {shares.total} questions: case {shares.case} "
+        f"({pct(shares.share(shares.case))}); "
+        + ", ".join(f"{t} {n}" for t, n in shares.by_type.items()) + "; "
+        + ", ".join(f"difficulty {d} {n}" for d, n in shares.by_difficulty.items()),
+        "  knowledge points: " + ", ".join(f"{path} {n} ({pct(shares.share(n))})"
+                                          for path, n in shares.by_category.items()),
+        f"  flagged questions: {len(report.flagged)}",
+    ]
+    for item in report.flagged:
+        lines.append(f"    {item.question.label}: " + "; ".join(
+            flag.kind + (f" ({', '.join(flag.detail)})" if flag.detail else "")
+            for flag in item.flags))
+    return lines

@@ -18,6 +18,7 @@ from trainer.banks.forms import (
     QuestionForm,
 )
 from trainer.banks.models import Question, QuestionBank
+from trainer.banks.settings import giveaway_words
 from trainer.core.db import db
 from trainer.core.errors import DomainError
 from trainer.core.params import db_int
@@ -87,7 +88,8 @@ def browse(bank_id: int):
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("banks/browse.html", bank=bank, pagination=pagination, flt=flt,
                            tags=services.bank_tags(bank), args=args, move_form=MoveForm(),
-                           counts=services.bank_counts().get(bank.id, {}))
+                           counts=services.bank_counts().get(bank.id, {}),
+                           health=services.bank_health(bank), words=giveaway_words())
 
 
 @bp.route("/<int:bank_id>/coverage")

@@ -3,6 +3,8 @@ Services flush, never commit; routes and commands commit once."""
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, delete, func, insert, or_, select, update
 
 from trainer.accounts.models import StaffMember
-from trainer.banks import formats
+from trainer.banks import formats, health
 from trainer.banks.formats import ParsedChoice, ParsedQuestion, ParseResult
 from trainer.banks.formats.base import format_decimal
 from trainer.banks.models import (
@@ -24,6 +26,7 @@ from trainer.banks.models import (
     QuestionTag,
 )
 from trainer.banks.rules import content_hash
+from trainer.banks.settings import giveaway_words
 from trainer.core.audit import record_event
 from trainer.core.db import bulk_insert, db, reserve_ids
 from trainer.core.errors import BraceDomainError, DomainError
@@ -353,6 +356,49 @@ def coverage(bank: QuestionBank) -> list[tuple[Category, dict[int, int]]]:
     for category_id, difficulty, n in rows:
         counts.setdefault(category_id, {1: 0, 2: 0, 3: 0})[difficulty] = n
     return [(c, counts.get(c.id, {1: 0, 2: 0, 3: 0})) for c in bank.categories]
+
+
+# -- the health check (题库体检) ----------------------------------------------------------------
+
+def health_questions(bank_ids: Collection[int]) -> dict[int, list[health.QuestionData]]:
+    """Per bank: its current, not-retired questions with their choices as the health check reads
+    them, in two statements whatever the number of banks and questions."""
+    if not bank_ids:
+        return {}
+    live = (Question.bank_id.in_(list(bank_ids)), Question.is_current.is_(True),
+            Question.retired.is_(False))
+    choices: dict[int, list[health.ChoiceData]] = defaultdict(list)
+    for question_id, text, weight in db.session.execute(
+            select(Choice.question_id, Choice.text, Choice.weight)
+            .join(Question, Question.id == Choice.question_id).where(*live)
+            .order_by(Choice.question_id, Choice.position)):
+        choices[question_id].append(health.ChoiceData(text, weight))
+    banks: dict[int, list[health.QuestionData]] = {bank_id: [] for bank_id in bank_ids}
+    for row in db.session.execute(
+            select(Question.id, Question.bank_id, Question.id_number, Question.qtype,
+                   Question.stem, Question.text_format, Question.difficulty, Question.tags,
+                   Category.path)
+            .join(Category, Category.id == Question.category_id).where(*live)
+            .order_by(Question.id_number, Question.id)):
+        banks[row.bank_id].append(health.QuestionData(
+            id=row.id, qtype=row.qtype, stem=row.stem, choices=tuple(choices[row.id]),
+            id_number=row.id_number, tags=tuple(row.tags or ()), difficulty=row.difficulty,
+            category=row.path, text_format=row.text_format))
+    return banks
+
+
+def check_health(bank_ids: Collection[int], *,
+                 flags: bool = False) -> dict[int, health.HealthReport]:
+    """The health check of several banks (the quiz builder asks only for the verdicts), with the
+    centre's giveaway words."""
+    words = giveaway_words()
+    return {bank_id: health.check_bank(questions, giveaway_words=words, flags=flags)
+            for bank_id, questions in health_questions(bank_ids).items()}
+
+
+def bank_health(bank: QuestionBank) -> health.HealthReport:
+    """The full health check of one bank: verdicts, shares and flagged questions."""
+    return check_health([bank.id], flags=True)[bank.id]
 
 
 # -- import -------------------------------------------------------------------------------------

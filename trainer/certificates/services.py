@@ -144,11 +144,11 @@ def issue_for_class(cls, staff_id: int, *, now: datetime) -> Certificate | None:
     """A 结业证书 for a completed class, if the class issues one; one per class and person."""
     if not cls.issues_certificate:
         return None
-    existing = db.session.scalar(select(Certificate).where(
-        Certificate.class_id == cls.id, Certificate.staff_id == staff_id,
-        Certificate.supersedes_id.is_(None)))
-    if existing is not None:
+    existing = _latest_for_class(cls.id, staff_id)
+    if existing is not None and existing.revoked_at is None:
         return existing
+    # None yet; or the last was revoked when the completion was withdrawn, and a later
+    # correction completed the class again: a new certificate supersedes the revoked one.
     person = db.session.get(StaffMember, staff_id)
     minutes = db.session.scalar(select(HoursEntry.minutes).where(
         HoursEntry.staff_id == staff_id, HoursEntry.source_kind == "class",
@@ -158,8 +158,39 @@ def issue_for_class(cls, staff_id: int, *, now: datetime) -> Certificate | None:
                 "track": cls.title, "courses": [], "hours": _hours_text(int(minutes)),
                 "target_position": "", "completed_on": local_date(
                     now, centre_timezone()).isoformat()}
-    return _issue(person, "class", "class", snapshot, issued_at=now, expires_at=None,
-                  class_id=cls.id, now=now)
+    issued = _issue(person, "class", "class", snapshot, issued_at=now, expires_at=None,
+                    class_id=cls.id, now=now, supersedes=existing)
+    if existing is not None:
+        existing.superseded_by_id = issued.id
+        db.session.flush()
+    return issued
+
+
+def _latest_for_class(class_id: int, staff_id: int) -> Certificate | None:
+    """The last certificate of a class and person (an original, or the reissue at the end of
+    its chain)."""
+    return db.session.scalar(select(Certificate).where(
+        Certificate.class_id == class_id, Certificate.staff_id == staff_id,
+        Certificate.superseded_by_id.is_(None)).order_by(Certificate.id.desc()).limit(1))
+
+
+# Said on the certificate's verification page and in its record (content, in Chinese).
+WITHDRAWN_NOTE = "出勤更正后未达到结业要求，结业证书由系统撤销。"
+
+
+def revoke_for_withdrawn_completion(cls, staff_id: int, *, now: datetime) -> Certificate | None:
+    """The class's 结业证书 of a person whose completion a correction withdrew: revoked as
+    withdrawn, by the system (no person), audited. None when there is none in force."""
+    certificate = _latest_for_class(cls.id, staff_id)
+    if certificate is None or certificate.revoked_at is not None:
+        return None
+    certificate.revoked_at, certificate.revoked_by_id = now, None
+    certificate.revoke_reason, certificate.revoke_note = "withdrawn", WITHDRAWN_NOTE
+    record_event(None, "certificate.revoked", "certificate", certificate.id, now=now,
+                 details={"serial": certificate.serial, "reason": "withdrawn",
+                          "note": WITHDRAWN_NOTE, "class": cls.id})
+    db.session.flush()
+    return certificate
 
 
 def _issue(person: StaffMember, kind: str, source: str, snapshot: dict[str, Any], *,

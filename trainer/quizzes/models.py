@@ -180,6 +180,10 @@ class Attempt(db.Model):
         Index("ix_attempts_state_deadline", "state", "deadline_at"),
         # HR's figures (records): this year's finished attempts, ranked per person and quiz.
         Index("ix_attempts_submitted_at", "submitted_at"),
+        # One quiz's attempts: its attempts page (the latest first, a page at a time), its
+        # results and statistics (per person). Without them each read scanned every attempt.
+        Index("ix_attempts_quiz_started", "quiz_id", "started_at"),
+        Index("ix_attempts_quiz_staff", "quiz_id", "staff_id"),
     )
 
     @property

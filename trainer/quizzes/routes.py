@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import format_datetime, get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -433,6 +434,37 @@ def _rule_specs(form: QuizForm) -> list[services.RuleSpec]:
     return specs
 
 
+# The bank health check's rules (banks.health.RULES), as the quiz builder names them.
+HEALTH_RULE_LABELS = {
+    "longest_choice": _l("the longest choice scores above 30 %"),
+    "giveaway_words": _l("false statements carry giveaway words more often"),
+    "multiple_wrong_choices": _l("multiple-choice questions with fewer than two wrong choices"),
+}
+
+
+def _bank_warnings(rule_bank_ids: list[int],
+                   fixed_lineages: list[int] | None = None) -> list[tuple[str, QuestionBank]]:
+    """What the quiz builder says of each failing bank a quiz draws from: which bank, which
+    draw rules, which health rules."""
+    separator = pgettext("list separator", ", ")
+    messages = []
+    for warning in services.failing_banks(rule_bank_ids, fixed_lineages):
+        checks = separator.join(str(HEALTH_RULE_LABELS.get(k, k)) for k in warning.failed)
+        if warning.rules:
+            messages.append((ngettext(
+                "Rule %(rules)s draws from %(bank)s, which fails the bank health check: "
+                "%(checks)s.",
+                "Rules %(rules)s draw from %(bank)s, which fails the bank health check: "
+                "%(checks)s.", len(warning.rules),
+                rules=separator.join(str(n) for n in warning.rules), bank=warning.bank.name,
+                checks=checks), warning.bank))
+        if warning.fixed:
+            messages.append((_("Fixed questions come from %(bank)s, which fails the bank health "
+                               "check: %(checks)s.", bank=warning.bank.name, checks=checks),
+                             warning.bank))
+    return messages
+
+
 def _save_quiz_form(quiz: Quiz | None):
     form = QuizForm()
     banks = _banks()
@@ -449,12 +481,30 @@ def _save_quiz_form(quiz: Quiz | None):
             db.session.rollback()
             flash(exc.translated(), "danger")
         else:
+            warnings = _bank_warnings([r.bank_id for r in saved.rules],
+                                      [f.lineage_id for f in saved.fixed])
             db.session.commit()
             flash(_("The quiz is saved."), "success")
+            for text, _bank in warnings:
+                flash(text, "warning")
             return redirect(url_for("quizzes.attempts", quiz_id=saved.id))
     elif form.is_submitted():
         flash(_("Please correct the marked fields."), "danger")
-    return render_template("quizzes/quiz_form.html", form=form, quiz=quiz, banks=banks)
+    return render_template("quizzes/quiz_form.html", form=form, quiz=quiz, banks=banks,
+                           bank_warnings=_form_bank_warnings(form, quiz, banks))
+
+
+def _form_bank_warnings(form: QuizForm, quiz: Quiz | None,
+                        banks) -> list[tuple[str, QuestionBank]]:
+    """The failing banks of the rules the form holds (as sent back, or as saved)."""
+    if form.is_submitted():
+        known = {b.id for b in banks}
+        return _bank_warnings([row.bank_id.data for row, _index in form.rule_rows()
+                               if row.bank_id.data in known])
+    if quiz is not None:
+        return _bank_warnings([r.bank_id for r in quiz.rules],
+                              [f.lineage_id for f in quiz.fixed])
+    return []
 
 
 @bp.route("/quizzes/new", methods=["GET", "POST"])
@@ -477,19 +527,21 @@ def attempts(quiz_id: int):
     quiz = _quiz(quiz_id)
     services.check_may_read_results(current_user, quiz)
     now = utcnow()
-    rows = db.session.execute(select(Attempt, StaffMember).join(
-        StaffMember, StaffMember.id == Attempt.staff_id).where(Attempt.quiz_id == quiz.id)
-        .order_by(Attempt.started_at.desc())).all()
-    people = {person.id: person for _attempt, person in rows}
-    kept = sorted(((people[staff_id], grade) for staff_id, grade in
-                   services.kept_grades(quiz.id).items()), key=lambda pg: pg[0].employee_no)
-    return render_template("quizzes/attempts.html", quiz=quiz, rows=rows, now=now, kept=kept,
+    return render_template("quizzes/attempts.html", quiz=quiz, now=now,
+                           live=services.live_attempts(quiz.id),
+                           finished=services.finished_attempts(
+                               quiz.id, page=_page_number("page")),
+                           kept=services.kept_grades_page(quiz.id, page=_page_number("people")),
                            read_only=not services.may_manage(current_user, quiz),
-                           kept_ids={grade.attempt_id for _person, grade in kept},
                            seconds_left=rules.seconds_left, override_form=OverrideForm(),
                            assign_form=AssignForm(),
                            assigned=db.session.scalar(select(db.func.count()).select_from(
                                QuizAssignment).where(QuizAssignment.quiz_id == quiz.id)))
+
+
+def _page_number(name: str) -> int:
+    """A page number from the query string; anything else is the first page."""
+    return max(request.args.get(name, 1, type=db_int), 1)
 
 
 def _readable(quiz_id: int) -> Quiz:

@@ -28,7 +28,7 @@ from trainer.core.models import AuditEvent
 from trainer.core.timeutil import local_midnight_utc
 from trainer.learning.models import Enrolment
 from trainer.quizzes.models import Attempt
-from trainer.records.results import Page
+from trainer.core.pages import Page
 
 PAGE_SIZE = 50
 
@@ -99,6 +99,7 @@ ACTION_LABELS: dict[str, Any] = {
     "class.signed_up": _l("Signed up for a class"),
     "class.cancelled": _l("Class place cancelled"),
     "class.completed": _l("Class completed"),
+    "class.completion_withdrawn": _l("Class completion withdrawn (attendance corrected)"),
     "class.closed": _l("Class closed"),
     "session.created": _l("Session added"),
     "session.moved": _l("Session moved"),

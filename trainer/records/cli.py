@@ -18,7 +18,8 @@ def register_cli(app: Flask) -> None:
 
     @records.command("refresh")
     def refresh_command() -> None:
-        """Store the compliance dashboard's figures (cron: every few minutes)."""
+        """Store the compliance dashboard's figures and the quiz results list (cron: every
+        few minutes)."""
         from trainer.core.db import db, write_intent
         from trainer.core.timeutil import utcnow
         from trainer.records import cache
@@ -28,7 +29,8 @@ def register_cli(app: Flask) -> None:
         with write_intent():
             count = cache.store(sets)
             db.session.commit()
-        click.echo(f"{count} groupings of figures stored")
+        click.echo(f"{count} sets of figures stored (the dashboard's groupings, the quiz "
+                   "results list)")
 
     @records.command("snapshot")
     @click.option("--month", default="", help="The month, YYYY-MM (default: the month just "

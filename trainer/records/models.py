@@ -51,7 +51,9 @@ class MonthlyFigures(db.Model):
 
 
 class FigureSet(db.Model):
-    """One grouping's dashboard (department, position or track) as it was at `computed_at`."""
+    """One grouping's dashboard (department, position or track) as it was at `computed_at`;
+    the grouping "results" holds the quiz results list instead (its rows: results.QuizFigures,
+    no charts)."""
 
     __tablename__ = "records_figure_sets"
 

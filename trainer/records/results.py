@@ -12,6 +12,7 @@ the centre, both ends included), and the kept grade is taken among those; a depa
 keeps the people now in it."""
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,13 +24,12 @@ from sqlalchemy.sql import Select, Subquery
 
 from trainer.accounts.models import Department, StaffMember
 from trainer.core.db import db
+from trainer.core.pages import PAGE_SIZE, Page
 from trainer.core.timeutil import local_midnight_utc
 from trainer.learning.models import Course, Track
 from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Attempt, Quiz
 from trainer.records import rules
-
-PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -45,20 +45,6 @@ class ResultsFilter:
         return {"from": self.start.isoformat() if self.start else None,
                 "to": self.end.isoformat() if self.end else None,
                 "department": self.department_id}
-
-
-@dataclass
-class Page:
-    """One page of a list computed on the server."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 # -- the statements ------------------------------------------------------------------------------
@@ -146,17 +132,38 @@ class QuizFigures:
         return rules.rate(self.passed, self.people)
 
 
-def readable_quiz_ids(viewer: StaffMember) -> Select | None:
+    def stored(self) -> dict[str, Any]:
+        """As `records.cache` stores it (JSON)."""
+        values = dataclasses.asdict(self)
+        values["mean"] = None if self.mean is None else str(self.mean)
+        values["last_finished"] = (None if self.last_finished is None
+                                   else self.last_finished.isoformat())
+        return values
+
+    @classmethod
+    def from_stored(cls, values: dict[str, Any]) -> QuizFigures:
+        values = dict(values)
+        values["mean"] = None if values["mean"] is None else Decimal(values["mean"])
+        if values["last_finished"] is not None:
+            values["last_finished"] = datetime.fromisoformat(values["last_finished"])
+        return cls(**values)
+
+
+def reads_every_quiz(viewer: StaffMember | None) -> bool:
+    return viewer is None or viewer.has_role("admin") or viewer.has_role("hr")
+
+
+def readable_quiz_ids(viewer: StaffMember | None) -> Select | None:
     """The quizzes whose results the viewer reads (None: every quiz, for HR and
-    administrators); a trainer's, as quizzes' `may_manage` decides: their own and the system's
-    (course quizzes)."""
-    if viewer.has_role("admin") or viewer.has_role("hr"):
+    administrators, and for the stored list); a trainer's, as quizzes' `may_manage` decides:
+    their own and the system's (course quizzes)."""
+    if reads_every_quiz(viewer):
         return None
     return select(Quiz.id).where(Quiz.personal_for_id.is_(None),
                                  or_(Quiz.owner_id.is_(None), Quiz.owner_id == viewer.id))
 
 
-def _quiz_rows(flt: ResultsFilter, tz: str, viewer: StaffMember) -> Select:
+def _quiz_rows(flt: ResultsFilter, tz: str, viewer: StaffMember | None) -> Select:
     k = kept(flt, tz, quiz_ids=readable_quiz_ids(viewer))
     figures = select(k.c.quiz_id, func.count().label("people"),
                      func.sum(k.c.attempts).label("attempts"), _passes(k).label("passed"),
@@ -189,7 +196,17 @@ def quiz_list(flt: ResultsFilter, tz: str, viewer: StaffMember, *, page: int = 1
     return Page([_quiz_figures(row) for row in rows], page, per_page, int(total or 0))
 
 
-def iter_quiz_list(flt: ResultsFilter, tz: str, viewer: StaffMember):
+def stored_quiz_list(stored: list[QuizFigures], viewer: StaffMember, *, page: int = 1,
+                     per_page: int = PAGE_SIZE) -> Page:
+    """One page of the stored list (every quiz's figures over all time, records.cache), cut to
+    the quizzes the viewer reads; the same order as the live list."""
+    if not reads_every_quiz(viewer):
+        readable = set(db.session.scalars(readable_quiz_ids(viewer)))
+        stored = [q for q in stored if q.quiz_id in readable]
+    return Page(stored[(page - 1) * per_page:page * per_page], page, per_page, len(stored))
+
+
+def iter_quiz_list(flt: ResultsFilter, tz: str, viewer: StaffMember | None):
     """Every quiz's figures, for an export (rows as they come)."""
     for row in db.session.execute(_quiz_rows(flt, tz, viewer)):
         yield _quiz_figures(row)

@@ -21,7 +21,17 @@ from trainer.core.permissions import roles_required, signed_in
 from trainer.core.settings import centre_timezone
 from trainer.core.timeutil import utcnow
 from trainer.quizzes.models import Quiz
-from trainer.records import auditlog, compliance, exports, figures, forms, results, rules, services
+from trainer.records import (
+    auditlog,
+    cache,
+    compliance,
+    exports,
+    figures,
+    forms,
+    results,
+    rules,
+    services,
+)
 
 bp = Blueprint("records", __name__)
 READERS = ("trainer", "hr", "admin")
@@ -246,11 +256,16 @@ def _readable_quiz(quiz_id: int) -> Quiz:
 @roles_required(*READERS)
 def results_list():
     parsed = forms.results_filter(request.args)
-    page = None
+    page = stored_at = None
     if parsed.ok:
-        page = results.quiz_list(parsed.flt, centre_timezone(), current_user,
-                                 page=forms.page_number(request.args))
-    return render_template("records/results.html", parsed=parsed, page=page,
+        number = forms.page_number(request.args)
+        stored = cache.fresh_results(utcnow()) if parsed.flt == results.ResultsFilter() else None
+        if stored is not None:
+            stored_at, every_quiz = stored
+            page = results.stored_quiz_list(every_quiz, current_user, page=number)
+        else:
+            page = results.quiz_list(parsed.flt, centre_timezone(), current_user, page=number)
+    return render_template("records/results.html", parsed=parsed, page=page, stored_at=stored_at,
                            departments=_departments(), args=_args())
 
 

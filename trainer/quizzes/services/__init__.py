@@ -9,6 +9,7 @@ from this package:
 - finishing: the submit, time-up, the sweep, grading, the notebook's entries;
 - attempts: starting (the draw), what the pages read, saving answers;
 - grades: the grade a quiz keeps;
+- listing: a quiz's attempts page, read a page at a time;
 - practice: locking answers, the notebook, practising mistakes;
 - statistics: item analysis of an exam's kept attempts, and of a question across exams.
 """
@@ -18,6 +19,7 @@ from trainer.quizzes.grading import KeptGrade
 from trainer.quizzes.models import Quiz
 from trainer.quizzes.services.definitions import (
     DEFAULT_GRACE_S,
+    BankWarning,
     QuizSettings,
     RuleSpec,
     assign_quiz,
@@ -26,6 +28,7 @@ from trainer.quizzes.services.definitions import (
     check_may_read_results,
     check_rules,
     describe_rule,
+    failing_banks,
     get_override,
     is_assigned,
     may_manage,
@@ -85,6 +88,12 @@ from trainer.quizzes.services.grades import (
     kept_grade_among,
     kept_grades,
 )
+from trainer.quizzes.services.listing import (
+    LiveAttempt,
+    finished_attempts,
+    kept_grades_page,
+    live_attempts,
+)
 from trainer.quizzes.services.practice import (
     lock_answer,
     notebook,
@@ -100,8 +109,13 @@ from trainer.quizzes.services.statistics import (
 
 __all__ = [
     "KeptGrade",
+    "LiveAttempt",
+    "finished_attempts",
+    "kept_grades_page",
+    "live_attempts",
     "Quiz",
     "DEFAULT_GRACE_S",
+    "BankWarning",
     "QuizSettings",
     "RuleSpec",
     "assign_quiz",
@@ -110,6 +124,7 @@ __all__ = [
     "check_may_read_results",
     "check_rules",
     "describe_rule",
+    "failing_banks",
     "get_override",
     "is_assigned",
     "may_manage",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from trainer.accounts.models import StaffMember
 from trainer.banks.models import Category, Question, QuestionBank, QuestionTag
-from trainer.banks.services import category_ids_under
+from trainer.banks.services import category_ids_under, check_health
 from trainer.core.audit import record_event
 from trainer.core.db import db
 from trainer.core.errors import DomainError, Forbidden
@@ -169,6 +169,36 @@ def check_rules(rule_specs: list[RuleSpec]) -> None:
                           "can be drawn.", n=first.rule_index + 1,
                           rule=describe_rule(rule_specs[first.rule_index]),
                           need=first.needed, have=first.available)
+
+
+@dataclass
+class BankWarning:
+    """A failing bank a quiz draws from: the draw rules (numbered from 1) that draw from it,
+    whether fixed questions come from it, and the health rules it fails."""
+
+    bank: QuestionBank
+    rules: list[int]
+    fixed: bool
+    failed: list[str]
+
+
+def failing_banks(rule_bank_ids: list[int],
+                  fixed_lineages: list[int] | None = None) -> list[BankWarning]:
+    """The banks a quiz draws from that fail the bank health check (banks.health: the
+    bank-level rules only, so no near-duplicate search), in the order the quiz uses them.
+    Advice for the trainer: a failing bank does not stop a quiz from being saved."""
+    fixed_banks: set[int] = set()
+    if fixed_lineages:
+        fixed_banks = set(db.session.scalars(select(Question.bank_id).where(
+            Question.lineage_id.in_(fixed_lineages), Question.is_current.is_(True)).distinct()))
+    order = list(dict.fromkeys([b for b in rule_bank_ids if b] + sorted(fixed_banks)))
+    reports = check_health(order)
+    banks = {b.id: b for b in db.session.scalars(select(QuestionBank).where(
+        QuestionBank.id.in_(order)))} if order else {}
+    return [BankWarning(banks[bank_id],
+                        [n for n, b in enumerate(rule_bank_ids, start=1) if b == bank_id],
+                        bank_id in fixed_banks, reports[bank_id].failed_rules)
+            for bank_id in order if bank_id in banks and not reports[bank_id].passed]
 
 
 def _validate_settings(s: QuizSettings) -> None:
