@@ -331,3 +331,37 @@ def test_the_question_page_of_a_question_never_asked(client, users, db_session):
 
 def test_min_attempts_is_designs_threshold():
     assert stats.MIN_ATTEMPTS == 30
+
+
+def test_the_demo_exam_shows_its_designed_flags_with_hints(demo):
+    """The statistics demo (60 simulated agents): a trainer opens the exam's item analysis and
+    finds each designed fault flagged, with its hint."""
+    from tests.integration.test_attendance_demo import sign_in
+    from trainer.quizzes.demo_statistics import PLAN, demo_exam
+
+    with demo.app_context():
+        quiz = demo_exam()
+        plans = {f.lineage_id: plan for f, plan in zip(quiz.fixed, PLAN)}
+        quiz_id = quiz.id
+        db.session.remove()
+    client, _ = sign_in(demo, "T0001")
+    html = client.get(f"/quizzes/{quiz_id}/statistics").get_data(as_text=True)
+    assert attr(html, "attempts") == "60"
+    assert attr(html, "alpha") != "—"   # a fixed list
+    expected = {"easy": {"too_easy"}, "hard": {"too_hard"}}
+    for lineage, plan in plans.items():
+        row = row_of(html, lineage)
+        codes = set(attr(row, "flags").split())
+        assert codes <= {"too_easy", "too_hard", "negative_discrimination",
+                         "weak_discrimination", "rarely_picked", "strong_pick"}
+        if plan.kind in expected:
+            assert expected[plan.kind] <= codes, (plan, codes)
+        if plan.kind == "random":
+            assert codes & {"weak_discrimination", "negative_discrimination"}, (plan, codes)
+        if plan.kind == "ability":
+            assert not codes & {"weak_discrimination", "negative_discrimination"}, (plan, codes)
+        if plan.unpicked:
+            assert "rarely_picked" in codes and plan.unpicked in row, plan
+        if plan.tempting:
+            assert "strong_pick" in codes and plan.tempting in row, plan
+    assert "高分组（前 27%）选" in html and "修改这道题（另存为新版本）" in html
