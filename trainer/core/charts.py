@@ -80,17 +80,9 @@ def grouped_bar(title: str, labels: Sequence[str], series: Mapping[str, Sequence
     """Several series side by side on each label, on one scale (e.g. each question's facility
     and discrimination, both out of 100); None leaves a bar out."""
     import pygal
-    options = {"show_legend": True, "x_label_rotation": 0 if len(labels) <= 20 else 30}
-    if range_ is not None:
-        options["range"] = range_
-    chart = pygal.Bar(**_config(title, width, height, no_data, **options))
-    if formatter is not None:
-        chart.value_formatter = formatter
-    chart.x_labels = list(labels)
-    for name, values in series.items():
-        if any(v is not None for v in values):
-            chart.add(name, list(values))
-    return _render(chart)
+    return _series_chart(pygal.Bar, title, labels, series, width, height, no_data, formatter,
+                         range_, show_legend=True,
+                         x_label_rotation=0 if len(labels) <= 20 else 30)
 
 
 def stacked_bar(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float]], *,
@@ -114,11 +106,20 @@ def line(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float 
          range_: tuple[float, float] | None = None) -> str:
     """Lines over time (e.g. a pass rate by month); None leaves a gap."""
     import pygal
-    options = {"show_legend": len(series) > 1,
-               "x_label_rotation": 0 if len(labels) <= 12 else 30}
+    return _series_chart(pygal.Line, title, labels, series, width, height, no_data, formatter,
+                         range_, show_legend=len(series) > 1,
+                         x_label_rotation=0 if len(labels) <= 12 else 30)
+
+
+def _series_chart(kind, title: str, labels: Sequence[str],
+                  series: Mapping[str, Sequence[float | None]], width: int, height: int,
+                  no_data: str, formatter: Callable[[float], str] | None,
+                  range_: tuple[float, float] | None, **options) -> str:
+    """A chart of named series over the labels, on one scale; a series of only None is left
+    out."""
     if range_ is not None:
         options["range"] = range_
-    chart = pygal.Line(**_config(title, width, height, no_data, **options))
+    chart = kind(**_config(title, width, height, no_data, **options))
     if formatter is not None:
         chart.value_formatter = formatter
     chart.x_labels = list(labels)
