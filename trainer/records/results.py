@@ -206,6 +206,19 @@ def stored_quiz_list(stored: list[QuizFigures], viewer: StaffMember, *, page: in
     return Page(stored[(page - 1) * per_page:page * per_page], page, per_page, len(stored))
 
 
+def quiz_page(flt: ResultsFilter, tz: str, viewer: StaffMember, *, now: datetime,
+              page: int = 1) -> tuple[Page, datetime | None]:
+    """(one page of the quiz list, as of when it was stored or None when live): the stored
+    list (records.cache) without a filter while it is fresh, else computed now."""
+    from trainer.records import cache
+
+    stored = cache.fresh_results(now) if flt == ResultsFilter() else None
+    if stored is not None:
+        stored_at, every_quiz = stored
+        return stored_quiz_list(every_quiz, viewer, page=page), stored_at
+    return quiz_list(flt, tz, viewer, page=page), None
+
+
 def iter_quiz_list(flt: ResultsFilter, tz: str, viewer: StaffMember | None):
     """Every quiz's figures, for an export (rows as they come)."""
     for row in db.session.execute(_quiz_rows(flt, tz, viewer)):

@@ -23,7 +23,6 @@ from trainer.core.timeutil import utcnow
 from trainer.quizzes.models import Quiz
 from trainer.records import (
     auditlog,
-    cache,
     compliance,
     exports,
     figures,
@@ -258,13 +257,8 @@ def results_list():
     parsed = forms.results_filter(request.args)
     page = stored_at = None
     if parsed.ok:
-        number = forms.page_number(request.args)
-        stored = cache.fresh_results(utcnow()) if parsed.flt == results.ResultsFilter() else None
-        if stored is not None:
-            stored_at, every_quiz = stored
-            page = results.stored_quiz_list(every_quiz, current_user, page=number)
-        else:
-            page = results.quiz_list(parsed.flt, centre_timezone(), current_user, page=number)
+        page, stored_at = results.quiz_page(parsed.flt, centre_timezone(), current_user,
+                                            now=utcnow(), page=forms.page_number(request.args))
     return render_template("records/results.html", parsed=parsed, page=page, stored_at=stored_at,
                            departments=_departments(), args=_args())
 
