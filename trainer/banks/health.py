@@ -494,3 +494,14 @@ def report_to_dict(report: HealthReport) -> dict[str, object]:
                        for f in item.flags]}
             for item in report.flagged],
     }
+
+
+def from_parsed(questions: Iterable) -> list[QuestionData]:
+    """Parsed questions (banks.formats: a file not yet imported, a shipped bank) as question data,
+    numbered in file order: the check of a file before anything is saved."""
+    return [QuestionData(
+        id=number, qtype=q.qtype, stem=q.stem,
+        choices=tuple(ChoiceData(c.text, c.weight) for c in q.choices),
+        id_number=q.id_number, tags=tuple(q.tags), difficulty=q.difficulty,
+        category="/".join(q.category_path), text_format=q.text_format)
+        for number, q in enumerate(questions, start=1)]
