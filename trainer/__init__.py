@@ -104,6 +104,7 @@ def _import_models() -> None:
     import trainer.banks.models  # noqa: F401
     import trainer.learning.models  # noqa: F401
     import trainer.attendance.models  # noqa: F401
+    import trainer.assessments.models  # noqa: F401
     import trainer.certificates.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
@@ -118,6 +119,7 @@ def _import_models() -> None:
 
 def _connect_subscriptions() -> None:
     """Each area reacts to the signals of the areas below it, from one module of its own."""
+    from trainer.assessments.subscriptions import connect as connect_assessments
     from trainer.attendance.subscriptions import connect as connect_attendance
     from trainer.learning.subscriptions import connect as connect_learning
 
@@ -125,6 +127,7 @@ def _connect_subscriptions() -> None:
 
     connect_learning()
     connect_attendance()
+    connect_assessments()
     connect_certificates()
 
 
@@ -135,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.banks.cli import register_cli as register_banks_cli
     from trainer.attendance.cli import register_cli as register_attendance_cli
     from trainer.attendance.routes import register as register_attendance
+    from trainer.assessments.routes import register as register_assessments
     from trainer.certificates.cli import register_cli as register_certificates_cli
     from trainer.certificates.routes import register as register_certificates
     from trainer.records.cli import register_cli as register_records_cli
@@ -163,6 +167,7 @@ def _register_blueprints(app: Flask) -> None:
     register_learning_cli(app)
     register_attendance(app)
     register_attendance_cli(app)
+    register_assessments(app)
     register_certificates(app)
     register_certificates_cli(app)
     register_records(app)

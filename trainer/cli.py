@@ -142,10 +142,12 @@ def register_commands(app: Flask) -> None:
 def _content_steps() -> list:
     """Loaders of the shipped content, in dependency order (banks before courses)."""
     from trainer import PROJECT_ROOT
+    from trainer.assessments.content import sync_forms
     from trainer.banks.services import sync_banks
     from trainer.learning.content import sync_courses
 
     return [lambda now: sync_banks(PROJECT_ROOT / "question_banks", now=now),
+            lambda now: sync_forms(PROJECT_ROOT / "assessment_forms", now=now),
             lambda now: sync_courses(PROJECT_ROOT / "courses", now=now)]
 
 

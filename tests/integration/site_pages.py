@@ -24,7 +24,8 @@ from trainer.quizzes import services as quizzes
 ANONYMOUS = "anonymous"
 # One person per role; "everyone" holds every role (the longest navigation bar).
 PEOPLE = {"learner": ("L0001", "李学员"), "learner2": ("L0002", "王学员"),
-          "trainer": ("TR001", "陈培训"), "hr": ("HR001", "张人事"), "admin": ("AD001", "周管理"),
+          "trainer": ("TR001", "陈培训"), "assessor": ("AS001", "刘考评"),
+          "hr": ("HR001", "张人事"), "admin": ("AD001", "周管理"),
           "everyone": ("EV001", "全角色")}
 # A device's own description of itself is data, not interface (shown in title attributes).
 USER_AGENT = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -143,6 +144,7 @@ def seed_site(secret_key: str) -> Site:
     from trainer.attendance import services as attendance
 
     feed_token = attendance.create_feed(learner, now=now)   # the learner's calendar feed
+    form, assessment = _assessment(staff["trainer"], staff["assessor"], learner, today, now)
     departments = accounts.list_entries(accounts.Department)
     positions = accounts.list_entries(accounts.Position)
     return Site(
@@ -152,7 +154,8 @@ def seed_site(secret_key: str) -> Site:
              "attempt": in_progress.id, "enrolment": enrolment.id, "course": course.id,
              "lesson": lesson.id, "token": staging.token, "class": cls.id,
              "session": session.id, "entry": departments[0].id,
-             "certificate": certificate.id, "external": external.id, "code": certificate.code},
+             "certificate": certificate.id, "external": external.id, "code": certificate.code,
+             "form": form.id, "assessment": assessment.id},
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
@@ -194,6 +197,27 @@ def _classroom(trainer, learner, other, course, now, secret_key):
     return cls, session, held, token
 
 
+def _assessment(trainer, assessor, learner, today, now):
+    """A 上岗测试 form with a critical item, and the learner's assessment on it (not yet
+    acknowledged, so the page shows the acknowledgement form)."""
+    from decimal import Decimal
+
+    from trainer.assessments import services as assessments
+
+    form = assessments.save_form(trainer, None, assessments.FormFields(
+        title="上岗测试：接听一通模拟来电", description="考评员扮演客户来电。", purpose="duty",
+        pass_percent=80, retake_wait_days=7, items=[
+            assessments.ItemFields("使用标准开头语", Decimal(20), False, "开场"),
+            assessments.ItemFields("按规定核实客户身份", Decimal(30), True, "核实"),
+            assessments.ItemFields("准确解答并规范结束", Decimal(50), False, "处理")]), now=now)
+    assessment = assessments.record_assessment(
+        assessor, form, learner, assessed_on=today, today=today, now=now,
+        awarded={str(i.id): p for i, p in zip(form.items, (Decimal(20), Decimal(30),
+                                                             Decimal("42.5")))},
+        context="模拟来电：查询话费", comments="语速可以再慢一些。")
+    return form, assessment
+
+
 def _certificates(cls, learner, hr, now):
     """The class's 结业证书 for the learner (one reissued, so its page says so) and an external
     certificate they handed in."""
@@ -225,6 +249,10 @@ def visitors_of(app: Flask, rule: Rule) -> tuple[str, ...]:
         # One person's own enrolment or attempt: only its owner opens it.
         if rule.arguments & {"enrolment_id", "attempt_id"}:
             return ("learner",)
+        # A class session: its roster (the learner), its trainers and HR; an assessor as such
+        # has nothing to do with it.
+        if "session_id" in rule.arguments:
+            return tuple(role for role in ROLES if role != "assessor")
         return ROLES
     return tuple(role for role in ROLES if role in access)
 

@@ -32,6 +32,10 @@ NOT_ONES_OWN = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: 404, ADMIN: 404}
 # Another person's certificate or the file they handed in: theirs and HR's.
 THEIRS_OR_HR = {ANON: LOGIN, LEARNER: 404, TRAINER: 404, HR: OK, ADMIN: OK}
 ADMINS = {ANON: LOGIN, LEARNER: 403, TRAINER: 403, HR: 403, ADMIN: OK}
+# Another learner's practical assessment: theirs, its assessor's and the readers' (trainers, HR);
+# another learner gets "no such page". Acknowledging is the person's alone.
+ASSESSMENT = {ANON: LOGIN, LEARNER: 404, TRAINER: OK, HR: OK, ADMIN: OK}
+ACKNOWLEDGE = {ANON: LOGIN, LEARNER: 404, TRAINER: 403, HR: 403, ADMIN: 403}
 # Another person's training record: HR's; a trainer's only when the person is in their classes
 # or took their quizzes (not so here: as if there were no record).
 RECORD = {ANON: LOGIN, LEARNER: 403, TRAINER: 404, HR: OK, ADMIN: OK}
@@ -231,6 +235,19 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/records/monthly/report", "GET"): STAFF_ADMIN,
     ("/records/monthly/report.pdf", "GET"): STAFF_ADMIN,
     ("/records/monthly/report.xlsx", "GET"): STAFF_ADMIN,
+    ("/assessments", "GET"): LEARNING_STAFF,
+    ("/assessments/mine", "GET"): SIGNED_IN,
+    ("/assessments/forms/new", "GET"): TRAINERS,
+    ("/assessments/forms/new", "POST"): TRAINERS,
+    ("/assessments/forms/<int:form_id>", "GET"): SIGNED_IN,
+    ("/assessments/forms/<int:form_id>/edit", "GET"): TRAINERS,
+    ("/assessments/forms/<int:form_id>/edit", "POST"): TRAINERS,
+    ("/assessments/forms/<int:form_id>/retire", "POST"): TRAINERS,
+    ("/assessments/forms/<int:form_id>/record", "GET"): ADMINS,   # assessors (none visit here)
+    ("/assessments/forms/<int:form_id>/record", "POST"): ADMINS,
+    ("/assessments/<int:assessment_id>", "GET"): ASSESSMENT,
+    ("/assessments/<int:assessment_id>/acknowledge", "POST"): ACKNOWLEDGE,
+    ("/assessments/<int:assessment_id>/void", "POST"): ASSESSMENT,  # an empty reason: refused
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
@@ -343,8 +360,18 @@ def objects(users, make_staff, db_session):
         target, target, data=b"%PDF-1.4\ntrailer<<>>\n%%EOF\n", filename="scan.pdf",
         issuer="外部机构", title="沟通技巧", started_on=utcnow().date(),
         finished_on=utcnow().date(), hours=Decimal(2), category="其他", now=utcnow())
+    from trainer.assessments import services as assessments
+
+    form = assessments.save_form(None, None, assessments.FormFields(
+        title="上岗测试", description="", purpose="duty", pass_percent=80, retake_wait_days=7,
+        items=[assessments.ItemFields("核实身份", Decimal(10), True)]), now=utcnow())
+    assessor = make_staff("assessor", employee_no="AS900")
+    assessment = assessments.record_assessment(
+        assessor, form, target, assessed_on=utcnow().date(), today=utcnow().date(),
+        awarded={str(form.items[0].id): Decimal(10)}, now=utcnow())
     db_session.commit()
-    return {"department": target.department_id, "position": target.position_id,
+    return {"form": form.id, "assessment": assessment.id,
+            "department": target.department_id, "position": target.position_id,
             "login": target.login_id, "class": cls.id, "session": session.id,
             "request": leave.id, "item": item.id, "step": 1, "requirement": requirement.id,
             "staff": target.id, "event": target.events[0].id, "bank": bank.id,

@@ -23,7 +23,7 @@ from trainer.core.params import DB_INT_MAX, db_int
 
 # "Trainer" is also the product's name (培训考试系统); the role (培训师) has a context of its own.
 ROLE_CHOICES = [("learner", _l("Learner")), ("trainer", lazy_pgettext("role", "Trainer")),
-                ("hr", _l("HR")), ("admin", _l("Administrator"))]
+                ("assessor", _l("Assessor")), ("hr", _l("HR")), ("admin", _l("Administrator"))]
 # Each language by its own name, marked as written in it (screen readers switch voice).
 LOCALE_CHOICES = [("zh_CN", "中文", {"lang": "zh-CN"}), ("en", "English", {"lang": "en"})]
 EVENT_CHOICES = [("leave_start", _l("Leave starts")), ("leave_return", _l("Return from leave")),

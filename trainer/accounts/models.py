@@ -144,7 +144,8 @@ class StaffRole(db.Model):
     staff: Mapped[StaffMember] = relationship(back_populates="roles")
 
     __table_args__ = (
-        CheckConstraint("role IN ('learner', 'trainer', 'hr', 'admin')", name="role_valid"),
+        CheckConstraint("role IN ('learner', 'trainer', 'assessor', 'hr', 'admin')",
+                        name="role_valid"),
     )
 
 

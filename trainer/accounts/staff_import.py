@@ -28,6 +28,7 @@ COLUMN_LABELS = {"employee_no": "工号", "name": "姓名", "department": "部�
 ROLE_WORDS = {
     "学员": "learner", "员工": "learner", "坐席": "learner", "learner": "learner",
     "培训师": "trainer", "讲师": "trainer", "trainer": "trainer",
+    "考评员": "assessor", "考官": "assessor", "assessor": "assessor",
     "人力资源": "hr", "人事": "hr", "hr": "hr",
     "管理员": "admin", "admin": "admin", "administrator": "admin",
 }

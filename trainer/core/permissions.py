@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
-ROLES = ("learner", "trainer", "hr", "admin")
+# assessor (考评员): records practical assessments (实操考评); HR grants it to trainers, quality
+# inspectors and team leads.
+ROLES = ("learner", "trainer", "assessor", "hr", "admin")
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
 

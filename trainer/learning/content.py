@@ -15,7 +15,15 @@ from trainer.banks.models import Category, QuestionBank
 from trainer.core.audit import record_event
 from trainer.core.db import db
 from trainer.core.markdown import external_resources
-from trainer.learning.models import TRACK_KEYS, Course, Lesson, LessonRevision, Track
+from trainer.learning import requirements as reqs
+from trainer.learning.models import (
+    TRACK_KEYS,
+    Course,
+    CourseRequirement,
+    Lesson,
+    LessonRevision,
+    Track,
+)
 from trainer.learning.services import ensure_course_requirements, hours_categories
 from trainer.quizzes import services as quizzes
 from trainer.quizzes.models import Quiz
@@ -162,6 +170,38 @@ def _sync_lessons(course: Course, folder: Path, root: Path, *, now: datetime,
             report.lessons_retired += 1
 
 
+def _sync_declared_requirements(course: Course, spec: dict, where: str, *, now: datetime,
+                                report: CourseSyncReport) -> None:
+    """`[[requirements]]` of a course.toml: kinds a higher area registered that can find what
+    a name refers to (`resolve`), e.g. kind = "assessment", ref = "duty-test" (a shipped form's
+    key). Kept in step with the file; what trainers added in the site is left alone."""
+    wanted: dict[str, int] = {}
+    for item in spec.get("requirements", []):
+        kind = reqs.KINDS.get(str(item.get("kind", "")))
+        if kind is None or not hasattr(kind, "resolve"):
+            report.errors.append(f"{where}: no requirement kind {item.get('kind')!r} can be "
+                                 "declared in a course.toml")
+            continue
+        ref_id = kind.resolve(str(item.get("ref", "")))
+        if ref_id is None:
+            report.errors.append(f"{where}: {kind.key} {item.get('ref')!r} not found")
+            continue
+        wanted[kind.key] = ref_id
+    declared = {r.kind: r for r in db.session.scalars(select(CourseRequirement).where(
+        CourseRequirement.course_id == course.id)) if (r.params or {}).get("declared")}
+    for key, ref_id in wanted.items():
+        row = declared.pop(key, None)
+        if row is None:
+            db.session.add(CourseRequirement(course_id=course.id, kind=key, ref_id=ref_id,
+                                             params={"declared": True}, position=90,
+                                             created_at=now))
+        elif row.ref_id != ref_id:
+            row.ref_id = ref_id
+    for row in declared.values():
+        db.session.delete(row)
+    db.session.flush()
+
+
 def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
     """Load every track folder of `courses/` (idempotent)."""
     report = CourseSyncReport()
@@ -201,6 +241,7 @@ def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
                 course.quiz_hash = quiz_digest
             _sync_lessons(course, course_dir, root, now=now, report=report)
             ensure_course_requirements(course, now=now)
+            _sync_declared_requirements(course, spec, where, now=now, report=report)
             report.courses += 1
         for course in db.session.scalars(select(Course).where(Course.track_id == track.id,
                                                               Course.retired.is_(False))):

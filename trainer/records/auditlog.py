@@ -116,6 +116,12 @@ ACTION_LABELS: dict[str, Any] = {
     "calendar.feed_created": _l("Calendar feed created"),
     "calendar.feed_regenerated": _l("Calendar feed renewed"),
     # certificates
+    "assessment_form.created": _l("Assessment form written"),
+    "assessment_form.revised": _l("Assessment form revised"),
+    "assessment_form.retired": _l("Assessment form retired"),
+    "assessment.recorded": _l("Practical assessment recorded"),
+    "assessment.acknowledged": _l("Practical assessment acknowledged"),
+    "assessment.voided": _l("Practical assessment voided"),
     "certificate.issued": _l("Certificate issued"),
     "certificate.revoked": _l("Certificate revoked"),
     "certificate.reissued": _l("Certificate reissued"),
@@ -147,6 +153,8 @@ OBJECT_LABELS: dict[str, Any] = {
     "course": lazy_pgettext("audit object", "Course"),
     "class": lazy_pgettext("audit object", "Class"),
     "certificate": lazy_pgettext("audit object", "Certificate"),
+    "assessment": lazy_pgettext("audit object", "Practical assessment"),
+    "assessment_form": lazy_pgettext("audit object", "Assessment form"),
     "audit": lazy_pgettext("audit object", "Audit log"),
     "records": lazy_pgettext("audit object", "Training statistics"),
 }
@@ -233,6 +241,10 @@ DETAIL_LABELS: dict[str, Any] = {
     "no_department": lazy_pgettext("audit detail", "No department"),
     "month": lazy_pgettext("audit detail", "Month"),
     "live": lazy_pgettext("audit detail", "Live (month not ended)"),
+    "total": lazy_pgettext("audit detail", "Points"),
+    "out_of": lazy_pgettext("audit detail", "Out of"),
+    "critical_failed": lazy_pgettext("audit detail", "Critical items not met"),
+    "commented": lazy_pgettext("audit detail", "With a comment"),
 }
 
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
