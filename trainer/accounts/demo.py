@@ -37,7 +37,8 @@ DEMO_POSITIONS = (("坐席", "AGT"), ("柜台服务员", "CTR"), ("班组长", "
 DEMO_STAFF = (
     DemoPerson("A0001", "周敏", "信息部", "系统管理员", 2000, ("admin", "learner"), "admin"),
     DemoPerson("H0001", "王芳", "人力资源部", "人事专员", 1500, ("hr", "learner"), "hr"),
-    DemoPerson("T0001", "陈刚", "培训部", "培训师", 1800, ("trainer", "learner"), "trainer"),
+    DemoPerson("T0001", "陈刚", "培训部", "培训师", 1800, ("trainer", "assessor", "learner"),
+               "trainer"),
     DemoPerson("K0001", "李娜", "客服一部", "坐席", 3 * 365, ("learner",), "veteran"),
     DemoPerson("K0002", "张伟", "客服一部", "坐席", 5, ("learner",), "new hire"),
     DemoPerson("K0003", "刘洋", "客服一部", "坐席", 2 * 365, ("learner",), "back from leave"),

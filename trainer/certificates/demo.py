@@ -1,5 +1,7 @@
 """Demo certificates, made the way a centre's would be: 许晴 (K0012), hired six weeks ago,
-attended the first etiquette class, read every lesson and passed every quiz of onboarding —
+attended the first etiquette class, read every lesson and passed every quiz of onboarding, then
+sat the 上岗测试 with 陈刚 (T0001, trainer and assessor): she missed its critical identity check
+the first time, passed after the week's wait and acknowledged both —
 through the areas' own services, at the times she did — so completing the track issued her
 入职培训合格证 (and the class her 结业证书); 李娜's (K0001) in-service certificate from last year
 expires within 60 days; one 结业证书 of the complaint-handling class was issued in error and is
@@ -68,6 +70,9 @@ def _onboarding_done(person: StaffMember, trainer: StaffMember, *, now: datetime
         day = -days_ago + 3 + 2 * index
         for minute, state in enumerate(course_progress.lessons):
             learning.mark_lesson_read(person, state.lesson, now=_at(day, 10, minute, now=now))
+        for other in course_progress.others:
+            if other.kind == "assessment" and other.status.detail.form is not None:
+                _duty_test(person, trainer, other.status.detail.form, day, now=now)
         if course_progress.course.quiz_id is None:
             continue
         started = _at(day, 15, 0, now=now)
@@ -80,6 +85,33 @@ def _onboarding_done(person: StaffMember, trainer: StaffMember, *, now: datetime
                                 now=started + timedelta(seconds=20 * (item.position + 1)))
         quizzes.submit_attempt(person, attempt, now=started + timedelta(minutes=8))
     db.session.flush()
+
+
+def _duty_test(person: StaffMember, assessor: StaffMember, form, day: int, *,
+               now: datetime) -> None:
+    """A first try that misses a critical item, then a pass once the form's wait is over; she
+    acknowledges both, commenting on the first."""
+    from trainer.assessments import services as assessments
+    from trainer.core.timeutil import local_date
+
+    tz = centre_timezone()
+    first = _at(day, 16, 0, now=now)
+    full = {str(item.id): Decimal(item.points) for item in form.items}
+    critical = next((item for item in form.items if item.critical), form.items[0])
+    missed = {**full, str(critical.id): Decimal(0)}
+    tries = [(first, missed, "模拟来电：查询宽带账单", "核实身份时漏问了机主姓名，这一项是关键项，"
+              "本次不合格。其余环节流畅，一周后再考。"),
+             (first + timedelta(days=max(form.retake_wait_days, 1)), full,
+              "模拟来电：办理套餐变更", "按流程完成核实和办理，结束语规范。通过。")]
+    for at, points, context, comments in tries:
+        if at > now:
+            at = now - timedelta(hours=1)
+        done = assessments.record_assessment(
+            assessor, form, person, assessed_on=local_date(at, tz), today=local_date(at, tz),
+            awarded=points, context=context, comments=comments, now=at)
+        assessments.acknowledge_assessment(
+            person, done, now=at + timedelta(hours=2),
+            comment="" if done.passed else "明白了，核实身份我会按步骤一项项问。")
 
 
 def _first_etiquette_class(person: StaffMember, trainer: StaffMember, days_ago: int, *,
