@@ -14,13 +14,14 @@ from tests.integration.quiz_fixtures import key_of
 from trainer.accounts.demo import DEMO_PASSWORD
 from trainer.accounts.models import Position, StaffMember
 from trainer.accounts.services import create_list_entry
+from trainer.assessments.content import sync_forms
 from trainer.banks.services import sync_banks
 from trainer.core.models import AuditEvent
 from trainer.core.settings import set_setting
 from trainer.core.timeutil import utcnow
 from trainer.learning import services
 from trainer.learning.content import sync_courses
-from trainer.learning.models import Enrolment, Lesson, LessonRead, Track
+from trainer.learning.models import CourseRequirement, Enrolment, Lesson, LessonRead, Track
 from trainer.quizzes.models import Attempt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def content(db_session):
     """The shipped banks and courses, loaded."""
     sync_banks(ROOT / "question_banks", now=utcnow())
+    sync_forms(ROOT / "assessment_forms", now=utcnow())
     report = sync_courses(ROOT / "courses", now=utcnow())
     assert report.errors == []
     db_session.commit()
@@ -46,11 +48,17 @@ def test_shipped_courses_load_and_sync_is_idempotent(content, db_session):
     again = sync_courses(ROOT / "courses", now=utcnow())
     assert (again.lessons_created, again.lessons_revised, again.lessons_retired) == (0, 0, 0)
     assert again.lessons_unchanged == content.lessons_created
-    assert all(c.quiz_id for t in db_session.scalars(select(Track)) for c in t.courses)
+    # Every course has a quiz but the assessment courses (上岗测试, 复职鉴定), which ask for a
+    # passed practical assessment instead.
+    for course in (c for t in db_session.scalars(select(Track)) for c in t.courses):
+        kinds = {r.kind for r in db_session.scalars(select(CourseRequirement).where(
+            CourseRequirement.course_id == course.id))}
+        assert bool(course.quiz_id) != ("assessment" in kinds), course.key
 
 
 def test_changed_lesson_gets_a_revision_and_removed_one_is_retired(db_session, tmp_path):
     sync_banks(ROOT / "question_banks", now=utcnow())
+    sync_forms(ROOT / "assessment_forms", now=utcnow())
     root = tmp_path / "courses"
     shutil.copytree(ROOT / "courses" / "reentry", root / "reentry")
     sync_courses(root, now=utcnow())
@@ -74,6 +82,7 @@ def test_a_lesson_with_an_image_from_another_site_is_refused(db_session, tmp_pat
     """A lesson that would have each reader's browser fetch a file from another site is not
     loaded (a revised one keeps its last good revision); a link is fine."""
     sync_banks(ROOT / "question_banks", now=utcnow())
+    sync_forms(ROOT / "assessment_forms", now=utcnow())
     root = tmp_path / "courses"
     shutil.copytree(ROOT / "courses" / "reentry", root / "reentry")
     sync_courses(root, now=utcnow())

@@ -65,13 +65,25 @@ def _pass_quiz(person, enrolment, course_progress, *, correct=True):
     return attempt
 
 
+def _pass_course(person, enrolment, course_progress, db_session):
+    """Its quiz passed, or (the 复职鉴定 course) its practical assessment passed."""
+    from tests.integration.test_learning import pass_assessment
+
+    if course_progress.quiz is not None:
+        _pass_quiz(person, enrolment, course_progress)
+    for other in course_progress.others:
+        if other.kind == "assessment":
+            pass_assessment(db_session, person.id, other.status.detail.form)
+
+
 def test_requirements_are_copied_when_assigned_and_later_changes_apply_to_new_ones(
         assign, content, users, db_session, tmp_path):
     first, second = users["learner"], users["learner2"]
     before = assign(first, "reentry")
     rows = db_session.scalars(select(EnrolmentRequirement).where(
         EnrolmentRequirement.enrolment_id == before.id)).all()
-    assert {r.kind for r in rows} == {"lessons", "quiz"}
+    # Re-entry ends with the 复职鉴定: a practical assessment beside the lessons and quizzes.
+    assert {r.kind for r in rows} == {"lessons", "quiz", "assessment"}
     lessons_before = sum(len(r.params["lesson_ids"]) for r in rows if r.kind == "lessons")
     # The course gains a lesson: the enrolment assigned before keeps what it was given.
     root = tmp_path / "courses"
@@ -105,7 +117,7 @@ def test_a_course_completes_from_its_requirements_and_announces_it_once(
         state = services.progress(enrolment)
         assert not any(c.complete for c in state.courses)  # the quizzes are not passed yet
         for course_progress in state.courses:
-            _pass_quiz(person, enrolment, course_progress)
+            _pass_course(person, enrolment, course_progress, db_session)
         services.refresh_enrolment(enrolment, now=utcnow())   # a second refresh: nothing new
     finally:
         course_completed.disconnect(on_course)
@@ -126,7 +138,7 @@ def test_a_completed_enrolment_is_never_reopened(assign, content, users, db_sess
     enrolment = assign(person, "reentry")
     _read_all(person, enrolment)
     for course_progress in services.progress(enrolment).courses:
-        _pass_quiz(person, enrolment, course_progress)
+        _pass_course(person, enrolment, course_progress, db_session)
     assert enrolment.state == "completed"
     completed_at = enrolment.completed_at
     root = tmp_path / "courses"

@@ -15,7 +15,7 @@ TOOL = ROOT.parent / "shared" / "tools" / "seed_overlap.py"
 def test_no_sentence_is_copied_from_the_seeds():
     if not TOOL.exists():
         skip_or_fail(f"{TOOL} is not beside the checkout")
-    folders = [p for p in ("question_banks", "courses") if (ROOT / p).exists()]
+    folders = [p for p in ("question_banks", "courses", "assessment_forms") if (ROOT / p).exists()]
     result = subprocess.run([sys.executable, str(TOOL), *folders], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
