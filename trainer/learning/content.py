@@ -87,8 +87,9 @@ def _teaches_what_it_tests(spec: dict, folder: Path, where: str,
     points = read_points(spec, (path.stem for path in folder.glob("*.md")))
     errors = list(points.errors)
     if not points.by_lesson and not errors:
-        errors.append("the course has a quiz but no knowledge_points: declare what each lesson "
-                      "teaches")
+        report.errors.append(f"{where}: the course has a quiz but no knowledge_points: declare "
+                             "what each lesson teaches; the quiz is not changed")
+        return False
     for point in points.points:
         bank = db.session.scalar(select(QuestionBank).where(QuestionBank.key == point.bank))
         if bank is None:
