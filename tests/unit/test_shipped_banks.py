@@ -5,6 +5,7 @@ database)."""
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,22 @@ def test_bank_passes_the_health_check_with_a_share_of_cases(path):
     assert report.shares.case * 100 >= 15 * report.shares.total, "at least 15 % cases"
     assert not [label for label, kinds in flagged.items()
                 if {"unnamed_subject", "duplicate_stem"} & set(kinds)]
+
+
+@pytest.mark.parametrize("path", BANK_FILES, ids=lambda p: p.stem)
+def test_the_shortest_choice_is_no_cue_either(path):
+    """Fixing "the key is the longest" by making keys short would only move the cue: a learner
+    who always picks the shortest choice scores at most 30 % too (ties as the check counts
+    them)."""
+    score, single = Fraction(0), 0
+    for q in health.from_parsed(load(path).questions):
+        if q.qtype != "single":
+            continue
+        single += 1
+        lengths = [health.visible_length(c.text, q.text_format) for c in q.choices]
+        tied = [c for c, n in zip(q.choices, lengths) if n == min(lengths)]
+        score += sum(Fraction(max(0, min(100, c.weight))) / 100 for c in tied) / len(tied)
+    assert single and score / single <= Fraction(30, 100), float(score / single)
 
 
 def test_a_quarter_of_all_questions_are_cases():

@@ -20,10 +20,10 @@ LESSONS = sorted(COURSES.glob("*/*/*.md"))
 MIN_CHARS = 600
 
 
-def test_four_tracks_twelve_courses_forty_lessons():
+def test_four_tracks_fifteen_courses_sixty_lessons():
     assert {p.name for p in COURSES.iterdir() if (p / "track.toml").exists()} == set(TRACK_KEYS)
-    assert len(list(COURSES.glob("*/*/course.toml"))) >= 12
-    assert len(LESSONS) >= 40
+    assert len(list(COURSES.glob("*/*/course.toml"))) >= 15
+    assert len(LESSONS) >= 60
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.relative_to(COURSES).as_posix())
