@@ -78,6 +78,61 @@ def test_changed_lesson_gets_a_revision_and_removed_one_is_retired(db_session, t
     assert gone.retired
 
 
+def _quiz_shape(db_session, course_key):
+    from trainer.learning.models import Course
+    from trainer.quizzes.models import Quiz
+    course = db_session.scalar(select(Course).where(Course.key == course_key))
+    quiz = db_session.get(Quiz, course.quiz_id)
+    return quiz.id, [(r.bank_id, r.category_id, r.count) for r in quiz.rules]
+
+
+def test_a_quiz_drawing_what_no_lesson_teaches_is_refused_and_left_as_it_was(db_session,
+                                                                             tmp_path):
+    """Teach to the test at load time: a course.toml whose quiz draws a category no lesson
+    declares, whose knowledge point names a category the bank lacks or a lesson the course lacks,
+    or which declares no knowledge points, gets a clear error and its quiz is not changed."""
+    from trainer.banks.models import Category, QuestionBank
+    from trainer.learning.knowledge import read_points
+    sync_banks(ROOT / "question_banks", now=utcnow())
+    root = tmp_path / "courses"
+    shutil.copytree(ROOT / "courses" / "reentry", root / "reentry")
+    assert sync_courses(root, now=utcnow()).errors == []
+    folder = sorted(p.parent for p in (root / "reentry").glob("*/course.toml"))[0]
+    toml = folder / "course.toml"
+    original = toml.read_text(encoding="utf-8")
+    before = _quiz_shape(db_session, folder.name)
+    import tomllib
+    points = read_points(tomllib.loads(original), (p.stem for p in folder.glob("*.md")))
+    untaught = next((bank.key, c.path) for bank in db_session.scalars(select(QuestionBank))
+                    for c in bank.categories
+                    if not any(p.covers(bank.key, c.path) for p in points.points))
+
+    def sync_with(text):
+        toml.write_text(text, encoding="utf-8")
+        return [e for e in sync_courses(root, now=utcnow()).errors
+                if e.startswith(f"reentry/{folder.name}: ")]
+
+    errors = sync_with(original + f'\n[[quiz.rules]]\nbank = "{untaught[0]}"\n'
+                       f'category = "{untaught[1]}"\ncount = 1\n')
+    assert errors == [f"reentry/{folder.name}: the quiz draws {untaught[0]}:{untaught[1]}, "
+                      "which no lesson's knowledge_points declare; the quiz is not changed"]
+    assert _quiz_shape(db_session, folder.name) == before
+
+    lesson = sorted(points.by_lesson)[0]
+    errors = sync_with(original.replace("[knowledge_points]", "[knowledge_points]\n"
+                                        '"99-absent" = ["philosophy:不存在的知识点"]', 1))
+    assert any("'99-absent'" in e and "does not have" in e for e in errors)
+    errors = sync_with(original.replace(f'"{lesson}" = [', f'"{lesson}" = ["{untaught[0]}:'
+                                        '不存在的知识点", ', 1))
+    assert any(f"bank {untaught[0]} has no 不存在的知识点" in e for e in errors)
+    start, end = original.index("[knowledge_points]"), original.index("[quiz]")
+    errors = sync_with(original[:start] + original[end:])
+    assert errors == [f"reentry/{folder.name}: the course has a quiz but no knowledge_points: "
+                      "declare what each lesson teaches; the quiz is not changed"]
+    assert _quiz_shape(db_session, folder.name) == before
+    assert sync_with(original) == []
+
+
 def test_a_lesson_with_an_image_from_another_site_is_refused(db_session, tmp_path):
     """A lesson that would have each reader's browser fetch a file from another site is not
     loaded (a revised one keeps its last good revision); a link is fine."""

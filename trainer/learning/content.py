@@ -16,6 +16,7 @@ from trainer.core.audit import record_event
 from trainer.core.db import db
 from trainer.core.markdown import external_resources
 from trainer.learning import requirements as reqs
+from trainer.learning.knowledge import read_points, uncovered_rules
 from trainer.learning.models import (
     TRACK_KEYS,
     Course,
@@ -84,6 +85,29 @@ def _quiz_rules(spec: dict, where: str, report: CourseSyncReport) -> list[quizze
         specs.append(quizzes.RuleSpec(bank.id, int(rule["count"]),
                                       Decimal(str(rule.get("points", 1))), category_id))
     return specs
+
+
+def _teaches_what_it_tests(spec: dict, folder: Path, where: str,
+                           report: CourseSyncReport) -> bool:
+    """Whether the course's quiz draws only knowledge points its lessons declare, each a category
+    its bank has (learning.knowledge). When not, the errors are reported and the quiz is left as
+    it was: a quiz never starts drawing what no lesson teaches."""
+    points = read_points(spec, (path.stem for path in folder.glob("*.md")))
+    errors = list(points.errors)
+    if not points.by_lesson and not errors:
+        report.errors.append(f"{where}: the course has a quiz but no knowledge_points: declare "
+                             "what each lesson teaches; the quiz is not changed")
+        return False
+    for point in points.points:
+        bank = db.session.scalar(select(QuestionBank).where(QuestionBank.key == point.bank))
+        if bank is None:
+            errors.append(f"knowledge point {point}: no bank {point.bank}")
+        elif point.path and db.session.scalar(select(Category.id).where(
+                Category.bank_id == bank.id, Category.path == point.path)) is None:
+            errors.append(f"knowledge point {point}: bank {point.bank} has no {point.path}")
+    errors += uncovered_rules(spec["quiz"].get("rules", []), points)
+    report.errors += [f"{where}: {error}; the quiz is not changed" for error in errors]
+    return not errors
 
 
 def _sync_quiz(course: Course, spec: dict, where: str, *, now: datetime,
@@ -236,7 +260,8 @@ def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
             _sync_hours(course, spec, where, report)
             db.session.flush()
             quiz_digest = content_hash(repr(sorted(spec.get("quiz", {}).items())))
-            if "quiz" in spec and (course.quiz_id is None or course.quiz_hash != quiz_digest):
+            if "quiz" in spec and _teaches_what_it_tests(spec, course_dir, where, report) and (
+                    course.quiz_id is None or course.quiz_hash != quiz_digest):
                 _sync_quiz(course, spec["quiz"], where, now=now, report=report)
                 course.quiz_hash = quiz_digest
             _sync_lessons(course, course_dir, root, now=now, report=report)
