@@ -91,9 +91,10 @@ def test_a_quiz_drawing_what_no_lesson_teaches_is_refused_and_left_as_it_was(db_
     """Teach to the test at load time: a course.toml whose quiz draws a category no lesson
     declares, whose knowledge point names a category the bank lacks or a lesson the course lacks,
     or which declares no knowledge points, gets a clear error and its quiz is not changed."""
-    from trainer.banks.models import Category, QuestionBank
+    from trainer.banks.models import QuestionBank
     from trainer.learning.knowledge import read_points
     sync_banks(ROOT / "question_banks", now=utcnow())
+    sync_forms(ROOT / "assessment_forms", now=utcnow())
     root = tmp_path / "courses"
     shutil.copytree(ROOT / "courses" / "reentry", root / "reentry")
     assert sync_courses(root, now=utcnow()).errors == []
