@@ -152,7 +152,7 @@ def test_setup_is_idempotent_and_creates_demo_accounts(tmp_path):
         assert db.session.scalar(select(func.count()).select_from(StaffMember)) == count
         assert db.session.scalar(text("SELECT count(*) FROM staff_events")) == events
         roles = {r for s in db.session.scalars(select(StaffMember)) for r in s.role_names}
-        assert roles == {"learner", "trainer", "hr", "admin"}
+        assert roles == {"learner", "trainer", "assessor", "hr", "admin"}
         back = db.session.scalar(select(StaffMember).where(StaffMember.employee_no == "K0003"))
         assert [e.kind for e in back.events] == ["hire", "leave_start", "leave_return"]
         db.session.remove()

@@ -113,6 +113,10 @@ OFF_SCREEN = """els => els.filter(el => el.offsetParent !== null
 
 
 def bar_problems(page, where: str) -> list[str]:
+    # Colours are measured at rest: no pointer over a button, Bootstrap's 0.15 s colour
+    # transitions over (a button caught mid-transition read as low contrast now and then).
+    page.mouse.move(0, page.viewport_size["height"] - 1)
+    page.wait_for_timeout(300)
     problems = [f"{where}: {p}" for p in axe_problems(page, where, ".navbar")]
     wrapped = [text for text, wraps in page.eval_on_selector_all(BAR_TEXT, LINES) if wraps]
     if wrapped:
