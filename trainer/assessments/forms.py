@@ -36,7 +36,7 @@ class FormEditor(FlaskForm):
     description = TextAreaField(_l("What it checks and how (shown to the person assessed)"),
                                 validators=[Optional(), Length(max=5000)])
     purpose = SelectField(_l("What it is for"), choices=PURPOSE_CHOICES)
-    pass_percent = IntegerField(_l("Pass mark (% of the total)"),
+    pass_percent = IntegerField(_l("Pass mark (percent of the total)"),
                                 validators=[DataRequired(), NumberRange(1, 100)])
     retake_wait_days = IntegerField(_l("Days to wait before a retake after a fail"),
                                     validators=[Optional(), NumberRange(0, 90)])
