@@ -214,3 +214,28 @@ def test_a_course_asking_for_the_assessment_completes_only_once_it_is_passed(
     assert state().done
     services.void_assessment(hr, passed, reason="误录", now=utcnow())
     assert not state().done
+
+
+def test_a_trainer_asks_a_course_for_a_form_in_the_site(client, people, form, content,
+                                                        db_session):
+    """The course page offers the current forms; the form must be one of them; enrolments
+    assigned from then on ask for it."""
+    course = learning.track_by_key("inservice").courses[0]
+    client.login("TR001")
+    page = client.get(f"/tracks/courses/{course.id}").get_data(as_text=True)
+    assert f'<option value="{form.id}">{form.title}</option>' in page
+    refused = client.post(f"/tracks/courses/{course.id}/requirements",
+                          {"kind": "assessment", "ref_id": "999999"}, follow_redirects=True)
+    assert "alert-danger" in refused.get_data(as_text=True)
+    assert db_session.scalar(select(CourseRequirement).where(
+        CourseRequirement.course_id == course.id,
+        CourseRequirement.kind == "assessment")) is None
+    client.post(f"/tracks/courses/{course.id}/requirements",
+                {"kind": "assessment", "ref_id": str(form.id)})
+    asked = db_session.scalar(select(CourseRequirement).where(
+        CourseRequirement.course_id == course.id, CourseRequirement.kind == "assessment"))
+    assert asked is not None and asked.ref_id == form.id
+    page = client.get(f"/tracks/courses/{course.id}").get_data(as_text=True)
+    listed = re.search(r'data-requirement="assessment">(.*?)</li>', page, re.S).group(1)
+    assert form.title in listed
+    assert 'data-add-requirement="assessment"' not in page   # asked once

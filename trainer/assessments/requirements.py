@@ -33,7 +33,13 @@ def _form_url(form: AssessmentForm | None) -> str | None:
 class AssessmentKind:
     key = "assessment"
     label = _l("Pass a practical assessment")
-    addable = False   # a course names its form in its course.toml (content sync)
+    addable = True    # by trainers in the site, or by a course.toml (content sync)
+
+    def choices(self) -> list[tuple[int, str]]:
+        """The forms a course may ask for (the current ones), for the course page's list."""
+        return [(form.id, form.title) for form in db.session.scalars(
+            select(AssessmentForm).where(AssessmentForm.retired.is_(False))
+            .order_by(AssessmentForm.purpose, AssessmentForm.title))]
 
     def resolve(self, name: str) -> int | None:
         """The id of the form a course.toml names by its key (content sync)."""

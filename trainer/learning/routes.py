@@ -140,9 +140,13 @@ def course_admin(course_id: int):
         CourseRequirement.course_id == course_row.id).order_by(CourseRequirement.position)).all()
     addable = [kind for kind in KINDS.values() if getattr(kind, "addable", False)
                and kind.key not in {r.kind for r in asked}]
+    # What a requirement names (a form), in the words of the area that registered its kind.
+    ref_titles = {kind.key: dict(kind.choices()) for kind in KINDS.values()
+                  if hasattr(kind, "choices")}
     return render_template("learning/course_admin.html", course=course_row,
                            figures=services.course_figures().get(course_row.id, {}),
-                           requirements=asked, addable=addable, action=ActionForm())
+                           requirements=asked, addable=addable, ref_titles=ref_titles,
+                           action=ActionForm())
 
 
 @bp.route("/tracks/courses/<int:course_id>/requirements", methods=["POST"])
@@ -152,7 +156,8 @@ def add_requirement(course_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     return act(lambda: services.add_course_requirement(
-        current_user, course_row, request.form.get("kind", ""), now=utcnow()),
+        current_user, course_row, request.form.get("kind", ""), now=utcnow(),
+        ref_id=request.form.get("ref_id", type=int)),
         back=url_for("learning.course_admin", course_id=course_id),
         done=_("Added: enrolments assigned from now on ask for it."))
 

@@ -249,24 +249,31 @@ def ensure_course_requirements(course: Course, *, now: datetime) -> None:
 
 
 def add_course_requirement(actor: StaffMember | None, course: Course, kind: str, *,
-                           now: datetime) -> CourseRequirement:
+                           now: datetime, ref_id: int | None = None) -> CourseRequirement:
     """A trainer or HR adds a requirement of a kind an area registered as addable (a class
-    attended); it applies to enrolments assigned from now on. actor=None: the system (demo)."""
+    attended, a practical assessment passed); it applies to enrolments assigned from now on.
+    A kind that names something (`choices`: a form) needs one of its choices as `ref_id`.
+    actor=None: the system (demo)."""
     if actor is not None and not any(actor.has_role(r) for r in MANAGERS):
         raise Forbidden("You may not change courses.")
     registered = reqs.KINDS.get(kind)
     if registered is None or not getattr(registered, "addable", False):
         raise DomainError("This kind of requirement cannot be added here.")
+    if hasattr(registered, "choices"):
+        if ref_id not in dict(registered.choices()):
+            raise DomainError("Choose what the course asks for from the list.")
+    else:
+        ref_id = None
     exists = db.session.scalar(select(CourseRequirement).where(
         CourseRequirement.course_id == course.id, CourseRequirement.kind == kind))
     if exists is not None:
         return exists
-    requirement = CourseRequirement(course_id=course.id, kind=kind, position=80,
+    requirement = CourseRequirement(course_id=course.id, kind=kind, ref_id=ref_id, position=80,
                                     created_at=now, created_by_id=actor.id if actor else None)
     db.session.add(requirement)
     db.session.flush()
-    record_event(actor.id if actor else None, "course.requirement_added", "course", course.id, now=now,
-                 details={"kind": kind})
+    record_event(actor.id if actor else None, "course.requirement_added", "course", course.id,
+                 now=now, details={"kind": kind, **({"ref": ref_id} if ref_id else {})})
     return requirement
 
 
