@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.core.db import db
 
-TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion")
+TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial")
 REASONS = ("hire", "return", "nomination", "renewal", "manual")
 ENROLMENT_STATES = ("assigned", "in_progress", "completed", "overdue", "waived")
 OPEN_STATES = ("assigned", "in_progress", "overdue")
