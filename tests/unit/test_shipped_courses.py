@@ -1,4 +1,4 @@
-"""The shipped courses: four tracks, enough courses and lessons, each lesson a real handout with
+"""The shipped courses: five tracks, enough courses and lessons, each lesson a real handout with
 the sections a trainer expects, every course quiz drawable from the shipped banks, and drawing
 only the knowledge points its own lessons teach (teach to the test)."""
 from __future__ import annotations
@@ -20,10 +20,10 @@ LESSONS = sorted(COURSES.glob("*/*/*.md"))
 MIN_CHARS = 600
 
 
-def test_four_tracks_fifteen_courses_sixty_lessons():
+def test_five_tracks_twenty_courses_seventy_five_lessons():
     assert {p.name for p in COURSES.iterdir() if (p / "track.toml").exists()} == set(TRACK_KEYS)
-    assert len(list(COURSES.glob("*/*/course.toml"))) >= 15
-    assert len(LESSONS) >= 60
+    assert len(list(COURSES.glob("*/*/course.toml"))) >= 20
+    assert len(LESSONS) >= 75
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.relative_to(COURSES).as_posix())
