@@ -105,6 +105,7 @@ def _import_models() -> None:
     import trainer.learning.models  # noqa: F401
     import trainer.attendance.models  # noqa: F401
     import trainer.assessments.models  # noqa: F401
+    import trainer.remedial.models  # noqa: F401
     import trainer.certificates.models  # noqa: F401
     import trainer.quizzes.models  # noqa: F401
     import trainer.core.models  # noqa: F401
@@ -139,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from trainer.attendance.cli import register_cli as register_attendance_cli
     from trainer.attendance.routes import register as register_attendance
     from trainer.assessments.routes import register as register_assessments
+    from trainer.remedial.routes import register as register_remedial
     from trainer.certificates.cli import register_cli as register_certificates_cli
     from trainer.certificates.routes import register as register_certificates
     from trainer.records.cli import register_cli as register_records_cli
@@ -168,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     register_attendance(app)
     register_attendance_cli(app)
     register_assessments(app)
+    register_remedial(app)
     register_certificates(app)
     register_certificates_cli(app)
     register_records(app)

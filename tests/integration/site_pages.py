@@ -56,7 +56,7 @@ NOT_PAGES = {"static", "bootstrap.static", "attendance.kiosk_code", "attendance.
              "records.people_export", "records.results_list_xlsx", "records.results_list_csv",
              "records.quiz_results_xlsx", "records.quiz_results_csv", "records.audit_xlsx",
              "records.audit_csv", "records.monthly_pdf", "records.monthly_xlsx",
-             "quizzes.statistics_xlsx"}
+             "quizzes.statistics_xlsx", "records.evidence_pack"}
 
 
 @dataclass
@@ -145,6 +145,7 @@ def seed_site(secret_key: str) -> Site:
 
     feed_token = attendance.create_feed(learner, now=now)   # the learner's calendar feed
     form, assessment = _assessment(staff["trainer"], staff["assessor"], learner, today, now)
+    case = _remedial_case(staff["hr"], staff["assessor"], learner, today, now)
     departments = accounts.list_entries(accounts.Department)
     positions = accounts.list_entries(accounts.Position)
     return Site(
@@ -155,7 +156,7 @@ def seed_site(secret_key: str) -> Site:
              "lesson": lesson.id, "token": staging.token, "class": cls.id,
              "session": session.id, "entry": departments[0].id,
              "certificate": certificate.id, "external": external.id, "code": certificate.code,
-             "form": form.id, "assessment": assessment.id},
+             "form": form.id, "assessment": assessment.id, "case": case.id},
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
@@ -195,6 +196,28 @@ def _classroom(trainer, learner, other, course, now, secret_key):
     token = URLSafeTimedSerializer(secret_key, salt="attendance-kiosk").dumps(
         session.id)
     return cls, session, held, token
+
+
+def _remedial_case(hr, assessor, learner, today, now):
+    """The learner stood down a week ago (remedial training assigned), with an assessor named,
+    a plan to acknowledge and a counselling talk: a case whose evaluation is pending."""
+    from trainer.remedial import services as remedial
+
+    db.session.add(Track(key="remedial", title="待岗培训", title_en="Remedial training",
+                         position=4, issues_certificate=False))
+    db.session.flush()
+    accounts.record_staff_event(None, learner, kind="stood_down", reason="performance",
+                                occurred_on=today - timedelta(days=7), note="连续三个月质检不达标",
+                                now=now, today=today)
+    case = db.session.scalar(db.select(Enrolment).join(Track).where(
+        Enrolment.staff_id == learner.id, Track.key == "remedial"))
+    remedial.name_assessor(hr, case, assessor, now=now)
+    remedial.write_plan(assessor, case, goals="服务用语规范率达到 95%；身份核实不再漏项。",
+                        schedule="第一周重学服务规范；第二周跟听；第三周仿真练习。",
+                        review_on=case.due_on, today=today, now=now)
+    remedial.record_talk(hr, case, held_on=today, counsellor="", notes="情绪稳定，愿意改进。",
+                         today=today, now=now)
+    return case
 
 
 def _assessment(trainer, assessor, learner, today, now):
@@ -249,6 +272,9 @@ def visitors_of(app: Flask, rule: Rule) -> tuple[str, ...]:
         # One person's own enrolment or attempt: only its owner opens it.
         if rule.arguments & {"enrolment_id", "attempt_id"}:
             return ("learner",)
+        # A remedial case: its agent (the learner), the assessor named on it and HR.
+        if "case_id" in rule.arguments:
+            return ("learner", "assessor", "hr", "admin")
         # A class session: its roster (the learner), its trainers and HR; an assessor as such
         # has nothing to do with it.
         if "session_id" in rule.arguments:

@@ -248,6 +248,17 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/assessments/<int:assessment_id>", "GET"): ASSESSMENT,
     ("/assessments/<int:assessment_id>/acknowledge", "POST"): ACKNOWLEDGE,
     ("/assessments/<int:assessment_id>/void", "POST"): ASSESSMENT,  # an empty reason: refused
+    # Another learner's remedial case: HR's (no assessor is named on it); the plan's
+    # acknowledgement is the person's alone; the evidence pack HR's.
+    ("/remedial", "GET"): STAFF_ADMIN,
+    ("/remedial/<int:case_id>", "GET"): STAFF_ADMIN,
+    ("/remedial/<int:case_id>/assessor", "POST"): STAFF_ADMIN,
+    ("/remedial/<int:case_id>/plan", "POST"): STAFF_ADMIN,
+    ("/remedial/<int:case_id>/talks", "POST"): STAFF_ADMIN,
+    ("/remedial/<int:case_id>/evaluation", "POST"): STAFF_ADMIN,
+    ("/remedial/plans/<int:plan_id>/acknowledge", "POST"): OWNER_ONLY,
+    ("/remedial/talks/<int:talk_id>/notes", "POST"): STAFF_ADMIN,
+    ("/records/remedial/<int:case_id>/evidence.pdf", "GET"): STAFF_ADMIN,
 }
 # JSON endpoints get a well-formed body, so what answers is the access check, not the parser.
 JSON_BODIES = {"/attempts/<int:attempt_id>/save": {"position": 0, "selected": [0], "version": 0},
@@ -369,8 +380,23 @@ def objects(users, make_staff, db_session):
     assessment = assessments.record_assessment(
         assessor, form, target, assessed_on=utcnow().date(), today=utcnow().date(),
         awarded={str(form.items[0].id): Decimal(10)}, now=utcnow())
+    from trainer.accounts.services import record_staff_event
+    from trainer.remedial import services as remedial
+
+    db_session.add(Track(key="remedial", title="待岗培训", position=4, issues_certificate=False))
+    db_session.flush()
+    record_staff_event(None, target, kind="stood_down", reason="performance",
+                       occurred_on=utcnow().date(), now=utcnow())
+    case = db_session.scalar(select(Enrolment).join(Track).where(
+        Enrolment.staff_id == target.id, Track.key == "remedial"))
+    hr = users["hr"]
+    plan = remedial.write_plan(hr, case, goals="目标", schedule="", review_on=case.due_on,
+                               today=utcnow().date(), now=utcnow())
+    talk = remedial.record_talk(hr, case, held_on=utcnow().date(), counsellor="", notes="记录",
+                                today=utcnow().date(), now=utcnow())
     db_session.commit()
-    return {"form": form.id, "assessment": assessment.id,
+    return {"form": form.id, "assessment": assessment.id, "case": case.id, "plan": plan.id,
+            "talk": talk.id,
             "department": target.department_id, "position": target.position_id,
             "login": target.login_id, "class": cls.id, "session": session.id,
             "request": leave.id, "item": item.id, "step": 1, "requirement": requirement.id,

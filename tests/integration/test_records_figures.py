@@ -323,7 +323,7 @@ def test_pass_rate_by_month(centre):
     assert all(pairs == 0 for _, pairs, _ in months[:-1])
 
 
-def test_not_cleared_agrees_with_learning(centre, db_session):
+def test_not_cleared_agrees_with_learning(centre, db_session, today):
     from trainer.learning import rules as learning_rules
     from trainer.learning import services as learning
     from trainer.learning.settings import lifecycle_settings
@@ -334,8 +334,9 @@ def test_not_cleared_agrees_with_learning(centre, db_session):
     for person in centre["people"].values():
         if person.status == "left":
             continue
-        cleared = learning_rules.cleared_on(learning._facts(person), lifecycle_settings())
-        assert (cleared is None) == (person.id in blocked), person.name
+        cleared = learning_rules.cleared_for_duty(learning._facts(person), lifecycle_settings(),
+                                                  today)
+        assert (not cleared) == (person.id in blocked), person.name
     # Completing onboarding clears: the same in both.
     person = centre["people"]["not_cleared"]
     _enrol(db_session, person, centre["tracks"]["onboarding"], "completed",
@@ -344,6 +345,43 @@ def test_not_cleared_agrees_with_learning(centre, db_session):
     assert learning_rules.cleared_on(learning._facts(person), lifecycle_settings()) is not None
     assert person.id not in {s.id for s in db_session.scalars(figures.people(
         centre["now"], figures.PeopleFilter(flag="not_cleared")))}
+
+
+def test_a_stood_down_agent_is_not_cleared_until_reinstated_in_both(centre, db_session, today,
+                                                                    make_staff):
+    """learning.rules.cleared_for_duty and records.figures.not_cleared agree on stand-downs,
+    a voided stand-down included."""
+    from trainer.accounts.services import record_staff_event, void_staff_event
+    from trainer.learning import rules as learning_rules
+    from trainer.learning import services as learning
+    from trainer.learning.settings import lifecycle_settings
+    from trainer.records import figures
+
+    def both(person):
+        listed = person.id in {s.id for s in db_session.scalars(figures.people(
+            utcnow(), figures.PeopleFilter(flag="not_cleared")))}
+        cleared = learning_rules.cleared_for_duty(learning._facts(person), lifecycle_settings(),
+                                                  today)
+        assert listed == (not cleared)
+        return cleared
+
+    person = next(p for p in centre["people"].values()
+                  if p.status == "active" and both(p))
+    down = record_staff_event(None, person, kind="stood_down", reason="performance",
+                              occurred_on=today - timedelta(days=10), now=utcnow(), today=today)
+    db_session.commit()
+    assert not both(person)
+    record_staff_event(None, person, kind="reinstated", occurred_on=today, now=utcnow(),
+                       today=today)
+    db_session.commit()
+    assert both(person)
+    again = record_staff_event(None, person, kind="stood_down", reason="violation",
+                               occurred_on=today, now=utcnow(), today=today)
+    db_session.commit()
+    assert not both(person)
+    void_staff_event(make_staff("hr", employee_no="HR900"), again, note="登记错了", now=utcnow())
+    db_session.commit()
+    assert both(person) and down.id is not None
 
 
 def test_behind_agrees_with_the_record_for_half_a_year_on_leave(centre, db_session, today):

@@ -93,3 +93,89 @@ def test_transfer_unless_promoted_to_that_post_within_six_months_or_a_remedial_o
     nomination = ev(6, "nomination", date(2026, 9, 1), position="质检专员")
     assert not transfer_due(person(nomination), nomination, remedial_outcome=False,
                             promotions=[])
+
+
+# -- wired into the lifecycle, the staff record, the 学时 minimum and the evaluation ---------------
+
+def test_the_lifecycle_assigns_remedial_and_a_stood_down_agent_is_not_cleared():
+    from trainer.learning.rules import LifecycleSettings, assignments_due, cleared_for_duty
+
+    settings = LifecycleSettings(go_live=date(2025, 1, 1), remedial_months=2)
+    down = ev(1, "stood_down", D)
+    found = assignments_due(person(down), settings, D)
+    assert [(a.track, a.due_on) for a in found] == [("remedial", date(2026, 5, 2))]
+    assert cleared_for_duty(person(), settings, D)
+    assert not cleared_for_duty(person(down), settings, D)
+    back = ev(2, "reinstated", D + timedelta(days=20))
+    assert not cleared_for_duty(person(down, back), settings, D + timedelta(days=19))
+    assert cleared_for_duty(person(down, back), settings, D + timedelta(days=20))
+
+
+def test_the_staff_record_refuses_impossible_stand_downs():
+    import pytest
+
+    from trainer.accounts.rules import NewEvent, check_sequence, stood_down_now
+    from trainer.core.errors import DomainError
+
+    hire = NewEvent("hire", date(2024, 1, 1), id=1)
+
+    def history(*pairs):
+        return [hire, *(NewEvent(kind, day, id=n + 2) for n, (kind, day) in enumerate(pairs))]
+
+    fine = history(("stood_down", D), ("reinstated", D + timedelta(20)),
+                   ("stood_down", D + timedelta(40)))
+    check_sequence(fine)
+    assert stood_down_now(fine) and not stood_down_now(fine[:3])
+    assert not stood_down_now(history(("stood_down", D), ("leaving", D + timedelta(3))))
+    for pairs, words in (
+            ((("reinstated", D),), "no stand-down before it"),
+            ((("stood_down", D), ("stood_down", D + timedelta(1))), "already stood down"),
+            ((("leave_start", D), ("stood_down", D + timedelta(1))), "on leave"),
+            ((("stood_down", D), ("leave_start", D + timedelta(1)),
+              ("reinstated", D + timedelta(2))), "on leave"),
+            ((("leaving", D), ("stood_down", D + timedelta(1))), "not employed")):
+        with pytest.raises(DomainError) as caught:
+            check_sequence(history(*pairs))
+        assert words in caught.value.message
+
+
+def test_days_stood_down_are_not_counted_in_the_prorated_minimum():
+    from trainer.records.rules import Period, active_periods, days_active
+
+    events = [("hire", date(2024, 1, 1)), ("stood_down", date(2026, 3, 1)),
+              ("reinstated", date(2026, 3, 31))]
+    periods = active_periods(events)
+    assert periods == [Period(date(2024, 1, 1), date(2026, 3, 1)), Period(date(2026, 3, 31))]
+    assert days_active(periods, date(2026, 1, 1), date(2026, 4, 9)) == 99 - 30
+
+
+def test_what_an_evaluation_may_decide():
+    from trainer.remedial.rules import CaseFacts, refusal
+
+    facts = CaseFacts(stood_down_on=D, due_on=D + timedelta(31), earliest=D + timedelta(16),
+                      ended=False, has_plan=True, talks=1, training_done=True)
+    day = D + timedelta(20)
+    assert refusal(facts, outcome="reinstated", decided_on=day, today=day) is None
+    assert refusal(facts, outcome="reinstated", decided_on=D + timedelta(15), today=day) == (
+        "too_early", {"day": D + timedelta(16)})
+    assert refusal(facts, outcome="reinstated", decided_on=day + timedelta(1), today=day)[0] \
+        == "future"
+    from dataclasses import replace
+    assert refusal(replace(facts, training_done=False), outcome="reinstated", decided_on=day,
+                   today=day)[0] == "not_passed_yet"
+    assert refusal(replace(facts, talks=0), outcome="lower_post", decided_on=day, today=day,
+                   position="坐席")[0] == "no_talk"
+    assert refusal(replace(facts, has_plan=False), outcome="extended", decided_on=day,
+                   today=day, new_due_on=day + timedelta(30))[0] == "no_plan"
+    assert refusal(facts, outcome="lower_post", decided_on=day, today=day)[0] == "no_position"
+    assert refusal(facts, outcome="lower_post", decided_on=day, today=day,
+                   position="坐席") is None
+    assert refusal(facts, outcome="extended", decided_on=day, today=day,
+                   new_due_on=facts.due_on)[0] == "new_due"
+    assert refusal(facts, outcome="extended", decided_on=day, today=day,
+                   new_due_on=facts.due_on + timedelta(14)) is None
+    assert refusal(replace(facts, ended=True), outcome="extended", decided_on=day, today=day,
+                   new_due_on=facts.due_on + timedelta(14))[0] == "ended"
+    assert refusal(facts, outcome="fired", decided_on=day, today=day)[0] == "outcome"
+    assert refusal(facts, outcome="reinstated", decided_on=D - timedelta(1), today=day)[0] \
+        == "before_start"

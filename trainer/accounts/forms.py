@@ -29,7 +29,12 @@ LOCALE_CHOICES = [("zh_CN", "中文", {"lang": "zh-CN"}), ("en", "English", {"la
 EVENT_CHOICES = [("leave_start", _l("Leave starts")), ("leave_return", _l("Return from leave")),
                  ("nomination", _l("Nomination for a position")),
                  ("position_change", _l("Position change")), ("leaving", _l("Leaving")),
-                 ("hire", _l("Hire (re-hire)"))]
+                 ("hire", _l("Hire (re-hire)")),
+                 ("stood_down", _l("Stood down (remedial training)")),
+                 ("reinstated", _l("Reinstated after remedial training"))]
+STAND_DOWN_CHOICES = [("", _l("— (only for a stand-down)")),
+                      ("performance", _l("Does not meet the post's requirements")),
+                      ("violation", _l("A serious violation"))]
 
 
 def entry_id(value: object) -> int:
@@ -78,6 +83,7 @@ class StaffEventForm(FlaskForm):
     kind = SelectField(_l("Event"), choices=EVENT_CHOICES)
     occurred_on = DateField(_l("Date"), validators=[DataRequired()])
     position = EntryField(_l("Position (for a nomination or position change)"))
+    reason = SelectField(_l("Reason (for a stand-down)"), choices=STAND_DOWN_CHOICES, default="")
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=1000)])
 
 

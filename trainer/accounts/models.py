@@ -13,7 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from trainer.core.db import db
 
 STATUSES = ("active", "on_leave", "left")
-EVENT_KINDS = ("hire", "leave_start", "leave_return", "nomination", "position_change", "leaving", "void")
+EVENT_KINDS = ("hire", "leave_start", "leave_return", "nomination", "position_change", "leaving",
+               "stood_down", "reinstated", "void")
+# Why an agent is stood down (待岗): not meeting the post's requirements, or a serious violation.
+STAND_DOWN_REASONS = ("performance", "violation")
 
 
 class _ListEntry:
@@ -166,6 +169,8 @@ class StaffEvent(db.Model):
     # the change is voided while still in force (None: none, or recorded before this column).
     previous_position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    # A stand-down: why (STAND_DOWN_REASONS); empty for every other kind.
+    reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     voids_event_id: Mapped[int | None] = mapped_column(ForeignKey("staff_events.id"))
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(
@@ -182,6 +187,8 @@ class StaffEvent(db.Model):
 
     __table_args__ = (
         CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind_valid"),
+        CheckConstraint(f"reason = '' OR (kind = 'stood_down' AND reason IN {STAND_DOWN_REASONS})",
+                        name="reason_valid"),
         Index("ix_staff_events_staff_date", "staff_id", "occurred_on"),
     )
 

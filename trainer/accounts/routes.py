@@ -25,6 +25,7 @@ from sqlalchemy.orm import joinedload
 from trainer.accounts import services
 from trainer.accounts.forms import (
     ROLE_CHOICES,
+    STAND_DOWN_CHOICES,
     ChangePasswordForm,
     ConfirmedForm,
     ConfirmForm,
@@ -476,8 +477,8 @@ def staff_record_event(staff_id: int):
         return redirect(url_for("accounts.staff_detail", staff_id=staff.id))
     return act(lambda: services.record_staff_event(
         current_user, staff, kind=form.kind.data, occurred_on=form.occurred_on.data,
-        note=form.note.data or "", position=form.position.data, now=utcnow(),
-        today=today_local()),
+        note=form.note.data or "", position=form.position.data, reason=form.reason.data or "",
+        now=utcnow(), today=today_local()),
         back=url_for("accounts.staff_detail", staff_id=staff.id),
         done=lambda event: [_("The event is recorded."),
                             *(notice.translated() for notice in event.notices)])
@@ -652,7 +653,10 @@ LOGIN_END_LABELS = {"signed_out": _l("Signed out"), "ended": _l("Signed out remo
 EVENT_LABELS = {"hire": _l("Hired"), "leave_start": _l("Leave starts"),
                 "leave_return": _l("Back from leave"), "nomination": _l("Nominated"),
                 "position_change": _l("Position changed"), "leaving": _l("Left"),
+                "stood_down": _l("Stood down"), "reinstated": _l("Reinstated"),
                 "void": _l("Correction (voids an event)")}
+
+STAND_DOWN_LABELS = {key: label for key, label in STAND_DOWN_CHOICES if key}
 
 
 @bp.app_context_processor
@@ -662,6 +666,7 @@ def _labels():
             "login_end_label": lambda login: LOGIN_END_LABELS.get(login.end_reason or "",
                                                                   _l("Expired")),
             "event_label": lambda k: EVENT_LABELS.get(k, k),
+            "stand_down_reason_label": lambda r: STAND_DOWN_LABELS.get(r, r),
             "entry_label": entry_label}
 
 

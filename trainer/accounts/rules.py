@@ -33,7 +33,7 @@ class NewEvent:
 STATUS_AFTER = {"hire": "active", "leave_start": "on_leave", "leave_return": "active",
                 "leaving": "left"}
 RECORDABLE_KINDS = ("hire", "leave_start", "leave_return", "nomination", "position_change",
-                    "leaving")
+                    "leaving", "stood_down", "reinstated")
 
 
 def effective_events(events: Iterable[EventLike]) -> list[EventLike]:
@@ -53,10 +53,39 @@ def derive_status(events: Iterable[EventLike]) -> str:
 
 
 def check_sequence(events: Sequence[EventLike]) -> None:
-    """Refuse a history that cannot have happened (a return without a leave, say)."""
+    """Refuse a history that cannot have happened (a return without a leave, say). A stand-down
+    (待岗) is not a status: the person stays employed (half off duty) until reinstated, and only
+    one stand-down is in force at a time; leaving ends it."""
     status: str | None = None
+    stood_down = False
     for event in effective_events(events):
         kind = event.kind
+        if kind == "stood_down":
+            if status in (None, "left"):
+                raise DomainError("A stand-down on %(date)s comes while the person is not "
+                                  "employed.", date=event.occurred_on.isoformat())
+            if status == "on_leave":
+                raise DomainError("A stand-down on %(date)s comes while the person is on "
+                                  "leave.", date=event.occurred_on.isoformat())
+            if stood_down:
+                raise DomainError("A stand-down on %(date)s comes while the person is already "
+                                  "stood down.", date=event.occurred_on.isoformat())
+            stood_down = True
+            continue
+        if kind == "reinstated":
+            if not stood_down:
+                raise DomainError("A reinstatement on %(date)s has no stand-down before it.",
+                                  date=event.occurred_on.isoformat())
+            if status == "left":
+                raise DomainError("An event on %(date)s comes after the person left.",
+                                  date=event.occurred_on.isoformat())
+            if status == "on_leave":
+                raise DomainError("A reinstatement on %(date)s comes while the person is on "
+                                  "leave.", date=event.occurred_on.isoformat())
+            stood_down = False
+            continue
+        if kind == "leaving":
+            stood_down = False
         if kind == "hire":
             if status in ("active", "on_leave"):
                 raise DomainError("A hire on %(date)s comes while the person is already employed.",
@@ -77,6 +106,17 @@ def check_sequence(events: Sequence[EventLike]) -> None:
                 raise DomainError("An event on %(date)s comes after the person left.",
                                   date=event.occurred_on.isoformat())
         status = STATUS_AFTER.get(kind, status or "active")
+
+
+def stood_down_now(events: Iterable[EventLike]) -> bool:
+    """Whether a stand-down is in force after the events (effective, in date order)."""
+    current = False
+    for event in effective_events(events):
+        if event.kind == "stood_down":
+            current = True
+        elif event.kind in ("reinstated", "leaving"):
+            current = False
+    return current
 
 
 def last_leave_days(events: Iterable[EventLike]) -> int | None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from trainer.accounts import rules
 from trainer.accounts.models import (
+    STAND_DOWN_REASONS,
     Department,
     Login,
     Position,
@@ -665,6 +666,7 @@ def record_staff_event(
     today: date | None = None,
     note: str = "",
     position: EntryRef = None,
+    reason: str = "",
     audit: bool = True,
 ) -> StaffEvent:
     """Add a fact to the staff record, re-derive the status and tell subscribers (learning).
@@ -678,6 +680,10 @@ def record_staff_event(
     if today is not None and occurred_on > today:
         raise DomainError("An event is recorded once it has happened: %(date)s is in the future.",
                           date=occurred_on.isoformat())
+    if kind == "stood_down" and reason not in STAND_DOWN_REASONS:
+        raise DomainError("Say why the person is stood down: performance or a violation.")
+    if kind != "stood_down":
+        reason = ""
     names_position = kind in ("nomination", "position_change")
     entry = resolve_entry(actor, Position, position, now=now) if names_position else None
     if names_position and entry is None:
@@ -685,7 +691,7 @@ def record_staff_event(
     existing = list(staff.events)
     rules.check_sequence(existing + [rules.NewEvent(kind, occurred_on)])
     event = StaffEvent(staff=staff, kind=kind, occurred_on=occurred_on, note=note.strip(),
-                       position_entry=entry, position=entry.name if entry else "",
+                       reason=reason, position_entry=entry, position=entry.name if entry else "",
                        recorded_at=now, recorded_by_id=actor.id if actor else None)
     if kind == "position_change":
         event.previous_position_id = staff.position_id
@@ -700,7 +706,8 @@ def record_staff_event(
     if audit:
         record_event(actor.id if actor else None, f"staff_event.{kind}", "staff", staff.id,
                      now=now, details={"event_id": event.id, "on": occurred_on.isoformat(),
-                                       "position": event.position, "note": note.strip()})
+                                       "position": event.position, "note": note.strip(),
+                                       **({"reason": reason} if reason else {})})
     event.notices = _notices(staff_event_recorded.send(event, now=now))
     return event
 

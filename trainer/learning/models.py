@@ -21,8 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from trainer.core.db import db
 
 TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial")
-REASONS = ("hire", "return", "nomination", "renewal", "manual")
-ENROLMENT_STATES = ("assigned", "in_progress", "completed", "overdue", "waived")
+REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down")
+# not_passed: ended without passing (a remedial evaluation that moved the person to a lower
+# post); never reopened.
+ENROLMENT_STATES = ("assigned", "in_progress", "completed", "overdue", "waived", "not_passed")
 OPEN_STATES = ("assigned", "in_progress", "overdue")
 
 
@@ -135,6 +137,9 @@ class Enrolment(db.Model):
     target_position: Mapped[str] = mapped_column(String(80), default="")
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
                                                                   ondelete="SET NULL"))
+    # The assessor HR names on a remedial enrolment: may record its counselling talks.
+    assessor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
+                                                               ondelete="SET NULL"))
 
     track: Mapped[Track] = relationship()
 

@@ -101,9 +101,7 @@ def remedial(person: PersonFacts, months: int, today: date) -> Assignment | None
     if not current or person.status == "left":
         return None
     event = current[-1].spells[-1].stood_down
-    if any(e.track == "remedial" and (e.source_event_id == event.id
-                                      or e.assigned_on >= event.occurred_on)
-           for e in person.enrolments):
+    if any(e.track == "remedial" and e.source_event_id == event.id for e in person.enrolments):
         return None
     return Assignment("remedial", "stood_down", remedial_due(event, months),
                       source_event_id=event.id)

@@ -256,11 +256,12 @@ def staff_panel(staff: StaffMember) -> Markup:
 
 REASON_LABELS = {"hire": _l("new hire"), "return": _l("back from leave"),
                  "nomination": _l("nominated"), "renewal": _l("yearly renewal"),
-                 "manual": _l("assigned by hand")}
+                 "manual": _l("assigned by hand"), "stood_down": _l("stood down")}
 HOURS_SOURCE_LABELS = {"course": _l("e-learning"), "class": _l("classroom"),
                        "external": _l("external training")}
 STATE_LABELS = {"assigned": _l("Assigned"), "in_progress": _l("Under way"),
-                "completed": _l("Completed"), "overdue": _l("Overdue"), "waived": _l("Waived")}
+                "completed": _l("Completed"), "overdue": _l("Overdue"), "waived": _l("Waived"),
+                "not_passed": _l("Not passed")}
 
 
 @bp.app_context_processor

@@ -22,6 +22,7 @@ class LifecycleSettings:
     promotion_days: int = 60
     inservice_cycle_months: int = 12
     inservice_window_days: int = 30
+    remedial_months: int = 1  # seed 004: remedial (待岗) training lasts at least a month
 
 
 @dataclass(frozen=True)
@@ -175,18 +176,40 @@ def inservice(person: PersonFacts, settings: LifecycleSettings, today: date) -> 
     return Assignment("inservice", "renewal", due)
 
 
-RULES = (onboarding, reentry, promotion, inservice)
+def remedial(person: PersonFacts, settings: LifecycleSettings, today: date) -> Assignment | None:
+    from trainer.learning.remedial import remedial as rule  # (remedial builds on this module)
+
+    return rule(person, settings.remedial_months, today)
+
+
+def stood_down(person: PersonFacts, today: date) -> bool:
+    from trainer.learning.remedial import stood_down_on
+
+    return stood_down_on(person.events, today)
+
+
+def cleared_for_duty(person: PersonFacts, settings: LifecycleSettings, today: date) -> bool:
+    """Cleared (上岗) and not stood down today: a stood-down agent takes no calls until
+    reinstated."""
+    return cleared_on(person, settings) is not None and not stood_down(person, today)
+
+
+RULES = (onboarding, reentry, promotion, inservice, remedial)
 
 
 def assignments_due(person: PersonFacts, settings: LifecycleSettings,
                     today: date) -> list[Assignment]:
     """What to assign now. Nothing for someone who left; re-entry and in-service wait until a
-    person on leave is back; never a second open enrolment in a track."""
+    person on leave is back, in-service until a stood-down person is reinstated; never a
+    second open enrolment in a track."""
     if person.status == "left":
         return []
     found = []
+    down = stood_down(person, today)
     for rule in RULES:
         if person.status == "on_leave" and rule in (reentry, inservice):
+            continue
+        if down and rule is inservice:   # the remedial track first; the cycle after it
             continue
         assignment = rule(person, settings, today)
         if assignment is not None and not _is_open(person, assignment.track):

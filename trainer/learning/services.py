@@ -602,12 +602,31 @@ def on_attempt_finished(attempt: Attempt, now: datetime) -> None:
         refresh_enrolment(enrolment, now=now)
 
 
+def _end_remedial(event: StaffEvent, now: datetime) -> list[Notice]:
+    """A reinstatement or a leaving recorded on the staff record ends the stand-down: remedial
+    training still open is closed as waived (the evaluation path completes or ends it first)."""
+    open_rows = db.session.scalars(select(Enrolment).join(Track).where(
+        Enrolment.staff_id == event.staff_id, Track.key == "remedial",
+        Enrolment.state.in_(OPEN_STATES))).all()
+    for enrolment in open_rows:
+        enrolment.state, enrolment.completed_at = "waived", now
+        enrolment.waived_reason = event.note or event.kind
+        record_event(event.recorded_by_id, "enrolment.waived", "enrolment", enrolment.id,
+                     now=now, details={"reason": enrolment.waived_reason,
+                                       "event_id": event.id})
+    db.session.flush()
+    return [Notice(N_("The open remedial training ends with the stand-down."))] if open_rows \
+        else []
+
+
 def on_staff_event(event: StaffEvent, now: datetime) -> list[Notice]:
-    """Subscribed to accounts.staff_event_recorded: a hire, a return, a nomination assign a
-    track. Says which (with its due date), or that none was, for the person who recorded it."""
-    notices = [Notice(N_("%(track)s assigned, due on %(due)s."), track=e.track.title,
+    """Subscribed to accounts.staff_event_recorded: a hire, a return, a nomination, a
+    stand-down assign a track; a reinstatement or a leaving ends open remedial training. Says
+    which (with its due date), or that none was, for the person who recorded it."""
+    ended = _end_remedial(event, now) if event.kind in ("reinstated", "leaving") else []
+    notices = ended + [Notice(N_("%(track)s assigned, due on %(due)s."), track=e.track.title,
                       due=e.due_on.isoformat()) for e in assign_due(event.staff, now=now)]
-    if not notices and event.kind in ("hire", "leave_return", "nomination"):
+    if not notices and event.kind in ("hire", "leave_return", "nomination", "stood_down"):
         notices.append(Notice(N_("No training was assigned for this event.")))
     return notices
 

@@ -29,6 +29,10 @@ define("inservice_cycle_months", "int", _DEFAULTS.inservice_cycle_months,
 define("inservice_window_days", "int", _DEFAULTS.inservice_window_days,
        _l("In-service assigned this many days before due"), "learning", minimum=0,
        maximum=365, order=16)
+define("remedial_months", "int", _DEFAULTS.remedial_months,
+       _l("Remedial training due (months after the stand-down)"), "learning", minimum=1,
+       maximum=6, order=17,
+       help=_l("Reinstatement becomes possible from half of this period."))
 
 # Seed 004: class hours are counted in 学时; centres count 45 or 60 minutes to one.
 define("minutes_per_hour", "choice", 60, _l("Minutes in one hour of training (学时)"), "hours", order=20,
@@ -48,4 +52,5 @@ def lifecycle_settings() -> rules.LifecycleSettings:
         reentry_min_leave_days=get_setting("reentry_min_leave_days"),
         promotion_days=get_setting("promotion_due_days"),
         inservice_cycle_months=get_setting("inservice_cycle_months"),
-        inservice_window_days=get_setting("inservice_window_days"))
+        inservice_window_days=get_setting("inservice_window_days"),
+        remedial_months=get_setting("remedial_months"))

@@ -48,6 +48,8 @@ ACTION_LABELS: dict[str, Any] = {
     "staff_event.nomination": _l("Nomination recorded"),
     "staff_event.position_change": _l("Position change recorded"),
     "staff_event.leaving": _l("Leaving recorded"),
+    "staff_event.stood_down": _l("Stand-down recorded"),
+    "staff_event.reinstated": _l("Reinstatement recorded"),
     "staff_event.voided": _l("Working-life event voided"),
     "login.ended": _l("Sign-in ended"),
     "login.account_slowed": _l("Sign-ins to an account slowed"),
@@ -122,6 +124,13 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.recorded": _l("Practical assessment recorded"),
     "assessment.acknowledged": _l("Practical assessment acknowledged"),
     "assessment.voided": _l("Practical assessment voided"),
+    # remedial
+    "remedial.assessor_named": _l("Assessor named on a remedial case"),
+    "remedial.plan_written": _l("Improvement plan written"),
+    "remedial.plan_acknowledged": _l("Improvement plan acknowledged"),
+    "remedial.talk_recorded": _l("Counselling talk recorded"),
+    "remedial.talk_read": _l("Counselling notes read"),
+    "remedial.evaluated": _l("Remedial evaluation recorded"),
     "certificate.issued": _l("Certificate issued"),
     "certificate.revoked": _l("Certificate revoked"),
     "certificate.reissued": _l("Certificate reissued"),
@@ -136,6 +145,7 @@ ACTION_LABELS: dict[str, Any] = {
     "records.people_exported": _l("People list exported"),
     "records.month_stored": _l("Month-end figures stored"),
     "records.monthly_exported": _l("Month-end report downloaded"),
+    "records.evidence_exported": _l("Remedial evidence pack downloaded"),
 }
 
 OBJECT_LABELS: dict[str, Any] = {
@@ -245,6 +255,13 @@ DETAIL_LABELS: dict[str, Any] = {
     "out_of": lazy_pgettext("audit detail", "Out of"),
     "critical_failed": lazy_pgettext("audit detail", "Critical items not met"),
     "commented": lazy_pgettext("audit detail", "With a comment"),
+    "assessor": lazy_pgettext("audit detail", "Assessor"),
+    "plan": lazy_pgettext("audit detail", "Improvement plan"),
+    "review_on": lazy_pgettext("audit detail", "Evaluation planned on"),
+    "talk": lazy_pgettext("audit detail", "Counselling talk"),
+    "outcome": lazy_pgettext("audit detail", "Outcome"),
+    "due": lazy_pgettext("audit detail", "New due date"),
+    "notes": lazy_pgettext("audit detail", "Notes included"),
 }
 
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
@@ -369,15 +386,18 @@ RECORDS_LABELS = {"dashboard": lazy_pgettext("audit object", "Compliance dashboa
 def _vocabularies() -> dict[str, dict[str, Any]]:
     """The areas' own wording of the codes details hold (their routes hold it), read, not
     repeated."""
-    from trainer.accounts.routes import ROLE_LABELS
+    from trainer.accounts.routes import ROLE_LABELS, STAND_DOWN_LABELS
     from trainer.attendance.routes import ROSTER_LABELS
     from trainer.banks.routes import ORIGIN_LABELS
     from trainer.certificates.routes import REVOKE_LABELS, SOURCE_LABELS
     from trainer.core.i18n import LANGUAGE_NAMES
     from trainer.learning.routes import REASON_LABELS
     from trainer.records.compliance import FLAG_LABELS, GROUP_LABELS
+    from trainer.remedial.routes import OUTCOME_LABELS
 
-    return {"roles": ROLE_LABELS, "reason": {**REASON_LABELS, **REVOKE_LABELS},
+    return {"roles": ROLE_LABELS,
+            "reason": {**REASON_LABELS, **REVOKE_LABELS, **STAND_DOWN_LABELS},
+            "outcome": OUTCOME_LABELS,
             "state": ROSTER_LABELS, "source": SOURCE_LABELS, "track": SOURCE_LABELS,
             "origin": ORIGIN_LABELS, "scope": SCOPE_LABELS, "locale": LANGUAGE_NAMES,
             "by": GROUP_LABELS, "flag": FLAG_LABELS}

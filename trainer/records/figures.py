@@ -11,8 +11,9 @@ Definitions (the issue's, used by the dashboard, the people lists and the staff 
   this year, waived this year.
 - *certificates* (neither revoked nor superseded): expiring (valid now, expiring within the
   certificates' `expiring_days`, 60 by default) and expired.
-- *not cleared for duty*: learning's rule (`learning.rules.cleared_on`): neither hired before
-  the go-live date nor an onboarding enrolment completed or waived.
+- *not cleared for duty*: learning's rule (`learning.rules.cleared_for_duty`): stood down (待岗)
+  today, or neither hired before the go-live date nor an onboarding enrolment completed or
+  waived.
 - *behind on 学时*: counted 学时 this year (records.settings: sources and categories, rounded
   down to a half as learning rounds) below the prorated minimum to date (records.rules:
   minimum × days at work so far this year ÷ days in the year, to a tenth), the days at work
@@ -238,17 +239,33 @@ def _hours_this_year(clock: Clock, staff_ids=None):
     return query.subquery("hours_year")
 
 
+def stood_down(staff=StaffMember):
+    """learning.rules.stood_down as a condition on a staff row: an effective stand-down with no
+    effective reinstatement or leaving after it, in the events' order (date, then id: as
+    accounts.rules.effective_events). The staff record refuses a second stand-down while one
+    is in force, so the latest decides."""
+    down, back = aliased(StaffEvent), aliased(StaffEvent)
+    voided = _voided()
+    ended = exists().where(back.staff_id == down.staff_id,
+                           back.kind.in_(("reinstated", "leaving")),
+                           or_(back.occurred_on > down.occurred_on,
+                               and_(back.occurred_on == down.occurred_on, back.id > down.id)),
+                           back.id.not_in(voided))
+    return exists().where(down.staff_id == staff.id, down.kind == "stood_down",
+                          down.id.not_in(voided), ~ended)
+
+
 def not_cleared(staff=StaffMember):
-    """learning.rules.cleared_on as a condition on a staff row: not hired before the go-live,
-    and no onboarding enrolment completed or waived."""
+    """learning.rules.cleared_for_duty as a condition on a staff row: stood down today, or not
+    hired before the go-live and no onboarding enrolment completed or waived."""
     go_live = lifecycle_settings().go_live
     onboarded = exists().where(Enrolment.staff_id == staff.id, Enrolment.track_id == Track.id,
                                Track.key == "onboarding",
                                Enrolment.state.in_(("completed", "waived")))
     if go_live is None:
-        return ~onboarded
+        return or_(~onboarded, stood_down(staff))
     hired_before = and_(staff.hire_date.is_not(None), staff.hire_date < go_live)
-    return and_(~hired_before, ~onboarded)
+    return or_(and_(~hired_before, ~onboarded), stood_down(staff))
 
 
 def _person_facts(clock: Clock, staff_ids=None):

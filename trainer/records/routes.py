@@ -109,6 +109,27 @@ def staff_xlsx(staff_id: int):
     return _download(services.get_person(staff_id), "xlsx", own=False)
 
 
+@bp.route("/records/remedial/<int:case_id>/evidence.pdf")
+@roles_required("hr", "admin")
+def evidence_pack(case_id: int):
+    """The evidence pack of a remedial case (HR): built from reads, then the download (and,
+    with ?notes=1, each counselling note read) recorded in a short write of its own."""
+    from trainer.records import evidence
+
+    viewer = current_user._get_current_object()
+    include_notes = request.args.get("notes") == "1"
+    pack = evidence.build(viewer, case_id, include_notes=include_notes, now=utcnow())
+    data = evidence.pdf(pack)
+    db.session.rollback()
+    with write_intent():
+        evidence.record_download(db.session.get(StaffMember, viewer.id), case_id,
+                                 include_notes=include_notes, now=utcnow())
+        db.session.commit()
+    return Response(data, mimetype=MIMETYPES["pdf"], headers={
+        "Content-Disposition": f'attachment; filename="remedial-evidence-{case_id}.pdf"',
+        "Cache-Control": "no-store"})
+
+
 # -- the compliance dashboard and the people behind its figures ---------------------------------
 
 def _grouping() -> str:

@@ -10,8 +10,10 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 # What each kind of staff event does to being active (voids are applied before: effective events).
-OPENS = ("hire", "leave_return")
-CLOSES = ("leave_start", "leaving")
+# A stand-down (待岗) takes the person off their post until reinstated: those days are not
+# counted in the prorated minimum, as leave is not (the remedial training's own 学时 still count).
+OPENS = ("hire", "leave_return", "reinstated")
+CLOSES = ("leave_start", "leaving", "stood_down")
 
 
 @dataclass(frozen=True)
