@@ -14,7 +14,7 @@ from trainer.banks import formats, health
 
 ROOT = Path(__file__).resolve().parents[2]
 BANK_FILES = sorted((ROOT / "question_banks").glob("*.gift"))
-TRACK_TAGS = {"入职", "在岗", "复岗", "晋升", "待岗"}
+TRACK_TAGS = {"入职", "在岗", "复岗", "晋升", "待岗", "转岗"}
 # Replaced by issue 19 (a car dealership's after-sales material, manufacturing and life
 # insurance, one company's fines and sanctions, org-chart trivia): retired, never to return.
 REPLACED = (

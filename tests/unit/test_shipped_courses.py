@@ -20,7 +20,7 @@ LESSONS = sorted(COURSES.glob("*/*/*.md"))
 MIN_CHARS = 600
 
 
-def test_five_tracks_twenty_courses_seventy_five_lessons():
+def test_six_tracks_twenty_courses_seventy_five_lessons():
     assert {p.name for p in COURSES.iterdir() if (p / "track.toml").exists()} == set(TRACK_KEYS)
     assert len(list(COURSES.glob("*/*/course.toml"))) >= 20
     assert len(LESSONS) >= 75

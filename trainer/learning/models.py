@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.core.db import db
 
-TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial")
+TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial", "transfer")
 REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down")
 # not_passed: ended without passing (a remedial evaluation that moved the person to a lower
 # post); never reopened.
