@@ -82,6 +82,7 @@ def register_commands(app: Flask) -> None:
                 from trainer.learning.demo import finish_demo_learning, prepare_demo_settings
                 from trainer.quizzes.demo import create_demo_exam
                 from trainer.quizzes.demo_statistics import create_statistics_demo, summary
+                from trainer.remedial.demo import create_demo_remedial
 
                 prepare_demo_settings(now=now)
                 require_the_class(now=now)
@@ -90,6 +91,7 @@ def register_commands(app: Flask) -> None:
                 finish_demo_learning(now=now)
                 create_demo_classes(now=now)
                 create_demo_certificates(now=now)
+                create_demo_remedial(now=now)
                 # After the rest: its agents join a demo whose own figures are already set.
                 statistics = create_statistics_demo(now=now)
                 db.session.commit()
@@ -144,11 +146,13 @@ def _content_steps() -> list:
     from trainer import PROJECT_ROOT
     from trainer.assessments.content import sync_forms
     from trainer.banks.services import sync_banks
-    from trainer.learning.content import sync_courses
+    from trainer.learning.content import sync_courses, sync_posts
 
     return [lambda now: sync_banks(PROJECT_ROOT / "question_banks", now=now),
             lambda now: sync_forms(PROJECT_ROOT / "assessment_forms", now=now),
-            lambda now: sync_courses(PROJECT_ROOT / "courses", now=now)]
+            lambda now: sync_courses(PROJECT_ROOT / "courses", now=now),
+            lambda now: sync_posts(PROJECT_ROOT / "posts", courses_root=PROJECT_ROOT / "courses",
+                                   now=now)]
 
 
 # Commands that run whatever the schema: `setup` and `db` create or upgrade it, and

@@ -91,6 +91,7 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/training/assign", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/extend", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/waive", "POST"): LEARNING_STAFF,
+    ("/training/enrolments/<int:enrolment_id>/not-passed", "POST"): STAFF_ADMIN,
     ("/quizzes", "GET"): SIGNED_IN,
     ("/quizzes/<int:quiz_id>", "GET"): SIGNED_IN,
     ("/quizzes/<int:quiz_id>/start", "POST"): SIGNED_IN,

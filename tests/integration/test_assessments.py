@@ -239,3 +239,50 @@ def test_a_trainer_asks_a_course_for_a_form_in_the_site(client, people, form, co
     listed = re.search(r'data-requirement="assessment">(.*?)</li>', page, re.S).group(1)
     assert form.title in listed
     assert 'data-add-requirement="assessment"' not in page   # asked once
+
+
+def test_a_failed_assessment_gets_one_extension_then_a_failed_retake_ends_not_passed(
+        client, content, people, form, make_staff, db_session, today):
+    hr, assessor, trainer = people["hr"], people["assessor"], people["trainer"]
+    track = learning.track_by_key("reentry")
+    db_session.add(CourseRequirement(course_id=track.courses[0].id, kind="assessment",
+                                     ref_id=form.id, position=90, created_at=utcnow()))
+    db_session.flush()
+    person = make_staff("learner", employee_no="K0500")
+    learning.assign_manual(hr, [person], track, due_on=today + timedelta(days=28), now=utcnow())
+    enrolment = db_session.scalar(select(learning.Enrolment).where(
+        learning.Enrolment.staff_id == person.id, learning.Enrolment.track_id == track.id))
+    failing = points(form, 10, 0, 50, 20)
+    services.record_assessment(assessor, form, person, assessed_on=today, today=today,
+                               awarded=failing, now=utcnow())
+    db_session.commit()
+    # one failure: not yet "not passed"; a trainer may no longer extend, HR may once
+    with pytest.raises(DomainError, match="both failed"):
+        learning.end_not_passed(assessor, enrolment, "退回原岗位", now=utcnow())
+    with pytest.raises(Forbidden):
+        learning.extend_due(trainer, enrolment, enrolment.due_on + timedelta(days=14),
+                            now=utcnow())
+    learning.extend_due(hr, enrolment, enrolment.due_on + timedelta(days=14), now=utcnow())
+    db_session.commit()
+    assert enrolment.retake_extended_on == today
+    with pytest.raises(DomainError, match="already extended once"):
+        learning.extend_due(hr, enrolment, enrolment.due_on + timedelta(days=7), now=utcnow())
+    # the retake fails too: the assessor ends it from the assessment page
+    form.retake_wait_days = 0
+    retake = services.record_assessment(assessor, form, person, assessed_on=today, today=today,
+                                        awarded=failing, now=utcnow())
+    db_session.commit()
+    client.login("AS001")
+    page = client.get(f"/assessments/{retake.id}").get_data(as_text=True)
+    assert "data-failed-twice" in page
+    refused = client.post(f"/training/enrolments/{enrolment.id}/not-passed",
+                          {"note": "", "back": f"/assessments/{retake.id}"},
+                          follow_redirects=True)
+    assert refused.status_code == 200 and enrolment.state != "not_passed"
+    client.post(f"/training/enrolments/{enrolment.id}/not-passed",
+                {"note": "退回原岗位，三个月后可再申请", "back": f"/assessments/{retake.id}"})
+    db_session.expire_all()
+    enrolment = db_session.get(learning.Enrolment, enrolment.id)
+    assert enrolment.state == "not_passed" and enrolment.waived_reason.startswith("退回原岗位")
+    assert db_session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "enrolment.not_passed")).actor_id == assessor.id

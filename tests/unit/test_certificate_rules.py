@@ -19,7 +19,7 @@ NOW = datetime(2026, 12, 2, 8, 0, tzinfo=timezone.utc)
 
 def test_serials_are_prefixed_per_kind_and_year():
     assert rules.serial("RZ", 2026, 123) == "RZ-2026-000123"
-    assert set(rules.PREFIXES.values()) == {"RZ", "ZG", "FG", "JS", "JY"}
+    assert set(rules.PREFIXES.values()) == {"RZ", "ZG", "FG", "JS", "ZY", "JY"}
 
 
 def test_codes_are_long_unguessable_and_free_of_look_alikes():

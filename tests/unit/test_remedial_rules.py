@@ -179,3 +179,44 @@ def test_what_an_evaluation_may_decide():
     assert refusal(facts, outcome="fired", decided_on=day, today=day)[0] == "outcome"
     assert refusal(facts, outcome="reinstated", decided_on=D - timedelta(1), today=day)[0] \
         == "before_start"
+
+
+def test_a_change_to_a_post_with_its_own_training_assigns_transfer_unless_exempt():
+    from trainer.learning.rules import LifecycleSettings, assignments_due
+
+    posts = {"质检专员": ("quality-inspector", 90), "质检员": ("quality-inspector", 90),
+             "班长": ("team-leader", 75)}
+    settings = LifecycleSettings(go_live=date(2025, 1, 1), posts=posts)
+    change = ev(5, "position_change", D, position="质检员")
+
+    def tracks(*events, enrolments=(), status="active"):
+        return [(a.track, a.due_on, a.target_position) for a in assignments_due(
+            person(*events, enrolments=enrolments, status=status), settings, D)
+            if a.track != "inservice"]
+
+    assert tracks(change) == [("transfer", D + timedelta(days=90), "质检员")]
+    # a post with no training of its own: nothing
+    assert tracks(ev(5, "position_change", D, position="坐席")) == []
+    # a lower post a remedial evaluation decided: nothing (the evaluation is the record)
+    lower = EventFact(5, "position_change", D, position="质检员", reason="remedial")
+    assert tracks(lower) == []
+    # promotion training for that post (by its other name) completed within six months: nothing
+    done = EnrolmentFact(1, "promotion", "completed", D - timedelta(days=100),
+                         D - timedelta(days=10), completed_on=D - timedelta(days=40),
+                         target_position="质检专员")
+    assert tracks(change, enrolments=[done]) == []
+    old = EnrolmentFact(1, "promotion", "completed", D - timedelta(days=400),
+                        D - timedelta(days=300), completed_on=D - timedelta(days=300),
+                        target_position="质检专员")
+    assert [t[0] for t in tracks(change, enrolments=[old])] == ["transfer"]
+    # still taking promotion training for it: nothing; on leave: waits
+    taking = EnrolmentFact(1, "promotion", "in_progress", D - timedelta(days=30),
+                           D + timedelta(days=60), target_position="质检专员")
+    assert tracks(change, enrolments=[taking]) == []
+    assert tracks(change, status="on_leave") == []
+    given = EnrolmentFact(2, "transfer", "assigned", D, D + timedelta(days=90),
+                          source_event_id=5, target_position="质检员")
+    assert tracks(change, enrolments=[given]) == []
+    # a nomination to a post with its own training is due after the post's days
+    nomination = ev(6, "nomination", D, position="班长")
+    assert tracks(nomination) == [("promotion", D + timedelta(days=75), "班长")]

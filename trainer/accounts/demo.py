@@ -53,6 +53,8 @@ DEMO_STAFF = (
     DemoPerson("K0012", "许晴", "客服一部", "坐席", 42, ("learner",), "onboarded"),
     # Hired after go-live and 40 days in, onboarding (due in 30) not finished: HR's overdue.
     DemoPerson("K0013", "马骏", "客服一部", "坐席", 40, ("learner",), "overdue"),
+    # Stood down (待岗) twelve days ago: remedial training, a plan, a talk, evaluation pending.
+    DemoPerson("K0014", "钱程", "客服二部", "坐席", 2 * 365, ("learner",), "stood down"),
 )
 
 
@@ -90,6 +92,10 @@ def _play_story(staff: StaffMember, story: str, *, now: datetime, today: date) -
     elif story == "nominated":
         record_staff_event(None, staff, kind="nomination", occurred_on=today - timedelta(days=3),
                            position="班组长", note="季度绩效第一，推荐晋升班组长", now=now)
+    elif story == "stood down":
+        record_staff_event(None, staff, kind="stood_down", reason="performance",
+                           occurred_on=today - timedelta(days=12),
+                           note="连续三个月质检成绩不达标，服务用语和身份核实问题反复出现", now=now)
     elif story == "on leave":
         record_staff_event(None, staff, kind="leave_start", occurred_on=today - timedelta(days=10),
                            note="病假", now=now)

@@ -169,7 +169,8 @@ class StaffEvent(db.Model):
     # the change is voided while still in force (None: none, or recorded before this column).
     previous_position_id: Mapped[int | None] = mapped_column(ForeignKey("positions.id"))
     note: Mapped[str] = mapped_column(Text, default="")
-    # A stand-down: why (STAND_DOWN_REASONS); empty for every other kind.
+    # A stand-down: why (STAND_DOWN_REASONS); a position change a remedial evaluation decided
+    # (a lower post): "remedial", so no transfer training follows; empty otherwise.
     reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
     voids_event_id: Mapped[int | None] = mapped_column(ForeignKey("staff_events.id"))
     recorded_at: Mapped[datetime]
@@ -187,7 +188,8 @@ class StaffEvent(db.Model):
 
     __table_args__ = (
         CheckConstraint(f"kind IN {EVENT_KINDS}", name="kind_valid"),
-        CheckConstraint(f"reason = '' OR (kind = 'stood_down' AND reason IN {STAND_DOWN_REASONS})",
+        CheckConstraint(f"reason = '' OR (kind = 'stood_down' AND reason IN {STAND_DOWN_REASONS})"
+                        " OR (kind = 'position_change' AND reason = 'remedial')",
                         name="reason_valid"),
         Index("ix_staff_events_staff_date", "staff_id", "occurred_on"),
     )

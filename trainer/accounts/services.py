@@ -682,7 +682,7 @@ def record_staff_event(
                           date=occurred_on.isoformat())
     if kind == "stood_down" and reason not in STAND_DOWN_REASONS:
         raise DomainError("Say why the person is stood down: performance or a violation.")
-    if kind != "stood_down":
+    if kind != "stood_down" and not (kind == "position_change" and reason == "remedial"):
         reason = ""
     names_position = kind in ("nomination", "position_change")
     entry = resolve_entry(actor, Position, position, now=now) if names_position else None

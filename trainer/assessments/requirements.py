@@ -1,9 +1,12 @@
 """The practical-assessment requirement of a course ("assessment"), registered with learning's
 requirements: met by a passed assessment on the named form (ref_id), dated on or after the day
-the enrolment was assigned and not voided. A failed one leaves it open for a retake."""
+the enrolment was assigned (plus `after_days` when the enrolment copied them: a post's
+internship length before its 实习考评) and not voided. A failed one leaves it open for a
+retake."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import has_request_context, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,6 +24,7 @@ class AssessmentState:
     form: AssessmentForm | None
     passed: Assessment | None           # the first passed one since the assignment
     tries: list[Assessment]             # every standing one since the assignment, oldest first
+    counts_from: date | None = None     # the first day an assessment counts
 
 
 def _form_url(form: AssessmentForm | None) -> str | None:
@@ -61,13 +65,16 @@ class AssessmentKind:
         tz = centre_timezone()
         statuses = {}
         for r in requirements:
-            since = local_date(r.assigned_at, tz)
+            since = local_date(r.assigned_at, tz) + timedelta(
+                days=int((r.params or {}).get("after_days", 0)))
             tries = [a for a in found.get((r.staff_id, r.ref_id), []) if a.assessed_on >= since]
             passed = next((a for a in tries if a.passed), None)
             form = forms.get(r.ref_id)
             statuses[r.id] = reqs.Status(
                 done=passed is not None, steps=1, steps_done=1 if passed else 0,
-                detail=AssessmentState(form, passed, tries),
+                detail=AssessmentState(form, passed, tries, since),
+                failures=sum(1 for a in tries if not a.passed and (
+                    passed is None or a.assessed_on <= passed.assessed_on)),
                 label=form.title if form else "", url=_form_url(form))
         return statuses
 

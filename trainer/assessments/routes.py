@@ -182,7 +182,24 @@ def _readable(assessment_id: int) -> Assessment:
 def assessment_page(assessment_id: int):
     assessment = _readable(assessment_id)
     return render_template("assessments/assessment.html", assessment=assessment,
-                           acknowledge=AcknowledgeForm(), void=VoidForm())
+                           acknowledge=AcknowledgeForm(), void=VoidForm(),
+                           failed_twice=_failed_twice(assessment))
+
+
+def _failed_twice(assessment: Assessment) -> list:
+    """The person's open training whose practical assessment failed twice (the retake too):
+    an assessor or HR may end it as not passed from here."""
+    from trainer.learning import services as learning
+    from trainer.learning.forms import NotPassedForm
+    from trainer.learning.models import OPEN_STATES, Enrolment
+
+    if assessment.passed or assessment.voided_at is not None or \
+            current_user.id == assessment.staff_id or not any(
+                current_user.has_role(r) for r in ("assessor", "hr", "admin")):
+        return []
+    rows = db.session.scalars(db.select(Enrolment).where(
+        Enrolment.staff_id == assessment.staff_id, Enrolment.state.in_(OPEN_STATES)))
+    return [(e, NotPassedForm()) for e in rows if learning.failed_assessments(e) >= 2]
 
 
 @bp.route("/<int:assessment_id>/acknowledge", methods=["POST"])

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column
 from trainer.core.db import db
 
 KINDS = ("track", "class")
-SOURCES = ("onboarding", "inservice", "reentry", "promotion", "class")
+SOURCES = ("onboarding", "inservice", "reentry", "promotion", "transfer", "class")
 REVOKE_REASONS = ("withdrawn", "issued_in_error")
 EXTERNAL_STATES = ("pending", "approved", "declined")
 

@@ -372,7 +372,8 @@ STATUS_LABELS = {"valid": _l("Valid"), "expired": _l("Expired"), "revoked": _l("
                  "superseded": _l("Replaced by a reissue"), "preparing": _l("PDF being prepared")}
 SOURCE_LABELS = {"onboarding": _l("Onboarding"), "inservice": _l("In-service"),
                  "reentry": _l("Re-entry"), "promotion": _l("Promotion"),
-                 "remedial": _l("Remedial"), "class": _l("Class completion")}
+                 "remedial": _l("Remedial"), "transfer": _l("Transfer"),
+                 "class": _l("Class completion")}
 REVOKE_LABELS = {"withdrawn": _l("withdrawn"), "issued_in_error": _l("issued in error")}
 EXTERNAL_LABELS = {"pending": _l("Waiting for HR"), "approved": _l("Approved"),
                    "declined": _l("Declined")}

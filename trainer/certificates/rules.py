@@ -5,9 +5,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-# Per kind of certificate: the serial's prefix (入职 RZ, 在岗 ZG, 复岗 FG, 晋升 JS, 结业 JY).
+# Per kind of certificate: the serial's prefix (入职 RZ, 在岗 ZG, 复岗 FG, 晋升 JS, 转岗 ZY,
+# 结业 JY). Remedial training (待岗) issues none: its outcome is the evaluation.
 PREFIXES = {"onboarding": "RZ", "inservice": "ZG", "reentry": "FG", "promotion": "JS",
-            "class": "JY"}
+            "transfer": "ZY", "class": "JY"}
 # A verification code people can read out and type: no 0/O/1/I.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 12

@@ -23,6 +23,7 @@ from trainer.learning.models import (
     CourseRequirement,
     Lesson,
     LessonRevision,
+    PostTraining,
     Track,
 )
 from trainer.learning.services import ensure_course_requirements, hours_categories
@@ -276,4 +277,99 @@ def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
     record_event(None, "content.courses_synced", "content", "courses", now=now,
                  details={"created": report.lessons_created, "revised": report.lessons_revised,
                           "retired": report.lessons_retired, "conflicts": report.conflicts})
+    return report
+
+
+@dataclass
+class PostSyncReport:
+    posts: int = 0
+    retired: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"Posts: {self.posts} with their own training, {self.retired} retired, "
+                f"{len(self.errors)} errors")
+
+
+POST_MIN_HOURS = Decimal(20)   # seed 004: at least 20 hours of training for a new post
+
+
+def _post_errors(spec: dict, where: str, courses: dict[str, Course],
+                 declared: dict[str, list[str]]) -> list[str]:
+    """What is wrong with one post file: missing fields, courses not in the transfer track or
+    not declaring the post, under 20 学时, a final assessment no course of the post asks for."""
+    errors = []
+    for key in ("name", "courses", "final_assessment", "internship_days", "due_days"):
+        if not spec.get(key):
+            errors.append(f"{where}: {key} is missing")
+    if errors:
+        return errors
+    names = {str(spec["name"]), *map(str, spec.get("aliases", []))}
+    for key in spec["courses"]:
+        course = courses.get(key)
+        if course is None:
+            errors.append(f"{where}: no course {key!r} in courses/transfer")
+        elif not names & set(declared.get(key, [])):
+            errors.append(f"{where}: courses/transfer/{key} does not name the post in `posts`")
+    hours = sum((courses[k].hours for k in spec["courses"] if k in courses), Decimal(0))
+    if hours < POST_MIN_HOURS:
+        errors.append(f"{where}: its courses give {hours} 学时, at least {POST_MIN_HOURS} are "
+                      "needed")
+    refs = {ref for key in spec["courses"] for ref in declared.get(f"{key}:assessments", [])}
+    if spec["final_assessment"] not in refs:
+        errors.append(f"{where}: no course of the post asks for the assessment "
+                      f"{spec['final_assessment']!r}")
+    if not 1 <= int(spec["internship_days"]) <= int(spec["due_days"]) <= 730:
+        errors.append(f"{where}: internship_days and due_days must be 1 ≤ internship ≤ due ≤ 730")
+    return errors
+
+
+def sync_posts(root: Path, *, courses_root: Path, now: datetime) -> PostSyncReport:
+    """Load `posts/*.toml` (idempotent): each post's courses (folders of courses/transfer, in
+    order), internship length, due days and final assessment. A post whose file is wrong keeps
+    what it had; a post whose file is gone is retired (enrolments keep their copied courses)."""
+    report = PostSyncReport()
+    courses = {c.key: c for c in db.session.scalars(select(Course).join(Track).where(
+        Track.key == "transfer", Course.retired.is_(False)))}
+    declared: dict[str, list[str]] = {}
+    for key in courses:
+        path = courses_root / "transfer" / key / "course.toml"
+        if path.exists():
+            spec = tomllib.loads(path.read_text(encoding="utf-8"))
+            declared[key] = [str(p) for p in spec.get("posts", [])]
+            declared[f"{key}:assessments"] = [str(r.get("ref", ""))
+                                             for r in spec.get("requirements", [])
+                                             if r.get("kind") == "assessment"]
+    present = set()
+    for path in sorted(root.glob("*.toml")) if root.exists() else []:
+        key, where = path.stem, f"posts/{path.name}"
+        try:
+            spec = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as error:
+            report.errors.append(f"{where}: {error}")
+            present.add(key)
+            continue
+        present.add(key)
+        errors = _post_errors(spec, where, courses, declared)
+        if errors:
+            report.errors.extend(errors)
+            continue
+        post = db.session.scalar(select(PostTraining).where(PostTraining.key == key))
+        if post is None:
+            post = PostTraining(key=key, name=str(spec["name"]), updated_at=now)
+            db.session.add(post)
+        post.name, post.aliases = str(spec["name"]), [str(a) for a in spec.get("aliases", [])]
+        post.title_en, post.description = spec.get("title_en", ""), spec.get("description", "")
+        post.internship_days, post.due_days = int(spec["internship_days"]), int(spec["due_days"])
+        post.final_assessment = str(spec["final_assessment"])
+        post.course_keys, post.retired, post.updated_at = list(spec["courses"]), False, now
+        report.posts += 1
+    for post in db.session.scalars(select(PostTraining).where(PostTraining.retired.is_(False))):
+        if post.key not in present:
+            post.retired = True
+            report.retired += 1
+    db.session.flush()
+    record_event(None, "content.posts_synced", "content", "posts", now=now,
+                 details={"count": report.posts, "retired": report.retired})
     return report

@@ -20,6 +20,10 @@ class ExtendForm(FlaskForm):
     due_on = DateField(_l("New due date"), validators=[DataRequired()])
 
 
+class NotPassedForm(FlaskForm):
+    note = StringField(_l("What was decided?"), validators=[DataRequired(), Length(max=1000)])
+
+
 class WaiveForm(FlaskForm):
     reason = StringField(_l("Why is it waived?"), validators=[DataRequired(), Length(max=1000)])
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from trainer.core.db import db
 
 TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial", "transfer")
-REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down")
+REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down", "transfer")
 # not_passed: ended without passing (a remedial evaluation that moved the person to a lower
 # post); never reopened.
 ENROLMENT_STATES = ("assigned", "in_progress", "completed", "overdue", "waived", "not_passed")
@@ -137,6 +137,9 @@ class Enrolment(db.Model):
     target_position: Mapped[str] = mapped_column(String(80), default="")
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
                                                                   ondelete="SET NULL"))
+    # The one extension HR may give after a failed practical assessment (seed 004: two more
+    # weeks, then a retake), when it was given.
+    retake_extended_on: Mapped[date | None]
     # The assessor HR names on a remedial enrolment: may record its counselling talks.
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
                                                                ondelete="SET NULL"))
@@ -220,6 +223,32 @@ class EnrolmentRequirement(db.Model):
     ref_id: Mapped[int | None]
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
+
+
+class PostTraining(db.Model):
+    """A post with its own training (posts/*.toml): the courses (of the transfer track) that a
+    person moved to it takes, and a person promoted to it takes after the promotion track's
+    common courses; its internship length, due days and final assessment (the last course's
+    requirement). Matched to HR's positions by name or alias."""
+
+    __tablename__ = "post_trainings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)   # the file's name
+    name: Mapped[str] = mapped_column(String(80))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    title_en: Mapped[str] = mapped_column(String(120), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    internship_days: Mapped[int] = mapped_column(default=30)
+    due_days: Mapped[int] = mapped_column(default=90)
+    final_assessment: Mapped[str] = mapped_column(String(80), default="")
+    course_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    retired: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *(self.aliases or [])]
 
 
 HOURS_SOURCES = ("course", "class", "external")

@@ -45,6 +45,7 @@ class Status:
     detail: Any = None          # what the kind's pages show (lessons read, the kept grade …)
     label: str = ""             # a short description for generic listings
     url: str | None = None      # where the learner acts on it
+    failures: int = 0           # tries that failed (a practical assessment not passed)
 
 
 class Kind(Protocol):

@@ -19,7 +19,7 @@ from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
 from trainer.core.todos import open_count, open_todos
 from trainer.learning import services
-from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, WaiveForm
+from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, NotPassedForm, WaiveForm
 from trainer.learning.models import Course, CourseRequirement, Enrolment, Lesson, Track
 from trainer.learning.requirements import KINDS, label_of
 
@@ -67,7 +67,8 @@ def _course_progress(item: Enrolment, course_id: int):
 def course(enrolment_id: int, course_id: int):
     item = _own_enrolment(enrolment_id)
     state, cp = _course_progress(item, course_id)
-    return render_template("learning/course.html", p=state, cp=cp, form=ActionForm())
+    return render_template("learning/course.html", p=state, cp=cp, form=ActionForm(),
+                           today=services.today_local(utcnow()))
 
 
 @bp.route("/learn/<int:enrolment_id>/lessons/<int:lesson_id>")
@@ -127,7 +128,8 @@ def start_quiz(enrolment_id: int, course_id: int):
 @roles_required(*MANAGERS)
 def tracks():
     rows = db.session.scalars(select(Track).order_by(Track.position)).all()
-    return render_template("learning/tracks.html", tracks=rows,
+    posts = [(post, services.post_courses(post)) for post in services.posts()]
+    return render_template("learning/tracks.html", tracks=rows, posts=posts,
                            track_figures=services.track_figures(),
                            course_figures=services.course_figures())
 
@@ -236,6 +238,23 @@ def extend(enrolment_id: int):
         _("The due date is moved."), _("Give a new due date."))
 
 
+@bp.route("/training/enrolments/<int:enrolment_id>/not-passed", methods=["POST"])
+@roles_required("hr", "admin", "assessor")
+def not_passed(enrolment_id: int):
+    """The retake failed too: HR (from the staff page) or an assessor (from the assessment)
+    ends the training as not passed; back where they came from."""
+    item = _managed_enrolment(enrolment_id)
+    back = request.form.get("back", "")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("accounts.staff_detail", staff_id=item.staff_id)
+    form = NotPassedForm()
+    if not form.validate_on_submit():
+        flash(_("Say what was decided."), "danger")
+        return redirect(back)
+    return act(lambda: services.end_not_passed(current_user, item, form.note.data, now=utcnow()),
+               back=back, done=_("The training ends as not passed."))
+
+
 @bp.route("/training/enrolments/<int:enrolment_id>/waive", methods=["POST"])
 @roles_required(*MANAGERS)
 def waive(enrolment_id: int):
@@ -249,14 +268,17 @@ def staff_panel(staff: StaffMember) -> Markup:
     """The enrolments panel on the HR staff page (accounts renders the panels it is given)."""
     enrolments = db.session.scalars(select(Enrolment).where(
         Enrolment.staff_id == staff.id).order_by(Enrolment.assigned_at.desc())).all()
+    failed = {e.id: services.failed_assessments(e) for e in enrolments if e.is_open}
     return Markup(render_template("learning/_staff_panel.html", staff=staff,
                                   enrolments=enrolments, extend_form=ExtendForm(),
-                                  waive_form=WaiveForm()))
+                                  waive_form=WaiveForm(), not_passed_form=NotPassedForm(),
+                                  failed=failed))
 
 
 REASON_LABELS = {"hire": _l("new hire"), "return": _l("back from leave"),
                  "nomination": _l("nominated"), "renewal": _l("yearly renewal"),
-                 "manual": _l("assigned by hand"), "stood_down": _l("stood down")}
+                 "manual": _l("assigned by hand"), "stood_down": _l("stood down"),
+                 "transfer": _l("moved to a new post")}
 HOURS_SOURCE_LABELS = {"course": _l("e-learning"), "class": _l("classroom"),
                        "external": _l("external training")}
 STATE_LABELS = {"assigned": _l("Assigned"), "in_progress": _l("Under way"),

@@ -3,7 +3,7 @@ and their enrolments. The clock (`today`, a local date in the centre's zone) is 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -23,6 +23,10 @@ class LifecycleSettings:
     inservice_cycle_months: int = 12
     inservice_window_days: int = 30
     remedial_months: int = 1  # seed 004: remedial (待岗) training lasts at least a month
+    # The posts with their own training (posts/*.toml): a post's name (and each alias) → (the
+    # post's key, the days its promotion or transfer training is due after the nomination or
+    # the change).
+    posts: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class EventFact:
     occurred_on: date
     position: str = ""
     recorded_on: date | None = None   # local date HR recorded it (events are recorded late)
+    reason: str = ""                  # a stand-down's; "remedial": a change a remedial
+                                      # evaluation decided (a lower post)
 
     @property
     def counts_from(self) -> date:
@@ -51,6 +57,7 @@ class EnrolmentFact:
     due_on: date
     completed_on: date | None = None
     source_event_id: int | None = None
+    target_position: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,9 +159,41 @@ def promotion(person: PersonFacts, settings: LifecycleSettings, today: date) -> 
         return None
     if any(e.source_event_id == nomination.id for e in _of(person, "promotion")):
         return None
-    return Assignment("promotion", "nomination",
-                      nomination.counts_from + timedelta(days=settings.promotion_days),
+    post = settings.posts.get(nomination.position)
+    days = post[1] if post else settings.promotion_days
+    return Assignment("promotion", "nomination", nomination.counts_from + timedelta(days=days),
                       source_event_id=nomination.id, target_position=nomination.position)
+
+
+def transfer(person: PersonFacts, settings: LifecycleSettings, today: date) -> Assignment | None:
+    """The new post's transfer training (转岗) after a position change to a post that has its
+    own training, unless the person completed (or is taking) promotion training for that post
+    within six months, or the change is a remedial outcome (learning.remedial.transfer_due)."""
+    from trainer.learning.remedial import transfer_due
+
+    changes = [e for e in person.events if e.kind == "position_change"]
+    if not changes:
+        return None
+    change = changes[-1]
+    post = settings.posts.get(change.position)
+    if post is None or not _recent(change.occurred_on, settings, today):
+        return None
+    if any(e.source_event_id == change.id for e in _of(person, "transfer")):
+        return None
+
+    def same_post(position: str) -> bool:
+        return settings.posts.get(position, ("",))[0] == post[0]
+
+    if any(e.state in OPEN and same_post(e.target_position) for e in _of(person, "promotion")):
+        return None
+    promotions = [(change.position if same_post(e.target_position) else e.target_position,
+                   e.completed_on) for e in _of(person, "promotion")
+                  if e.state == "completed" and e.completed_on is not None]
+    if not transfer_due(person, change, remedial_outcome=change.reason == "remedial",
+                        promotions=promotions):
+        return None
+    return Assignment("transfer", "transfer", change.counts_from + timedelta(days=post[1]),
+                      source_event_id=change.id, target_position=change.position)
 
 
 def inservice_due(person: PersonFacts, settings: LifecycleSettings) -> date | None:
@@ -194,20 +233,20 @@ def cleared_for_duty(person: PersonFacts, settings: LifecycleSettings, today: da
     return cleared_on(person, settings) is not None and not stood_down(person, today)
 
 
-RULES = (onboarding, reentry, promotion, inservice, remedial)
+RULES = (onboarding, reentry, promotion, inservice, remedial, transfer)
 
 
 def assignments_due(person: PersonFacts, settings: LifecycleSettings,
                     today: date) -> list[Assignment]:
-    """What to assign now. Nothing for someone who left; re-entry and in-service wait until a
-    person on leave is back, in-service until a stood-down person is reinstated; never a
+    """What to assign now. Nothing for someone who left; re-entry, in-service and transfer wait
+    until a person on leave is back, in-service until a stood-down person is reinstated; never a
     second open enrolment in a track."""
     if person.status == "left":
         return []
     found = []
     down = stood_down(person, today)
     for rule in RULES:
-        if person.status == "on_leave" and rule in (reentry, inservice):
+        if person.status == "on_leave" and rule in (reentry, inservice, transfer):
             continue
         if down and rule is inservice:   # the remedial track first; the cycle after it
             continue

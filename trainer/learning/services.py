@@ -30,6 +30,7 @@ from trainer.learning.models import (
     HoursEntry,
     Lesson,
     LessonRead,
+    PostTraining,
     Track,
 )
 from trainer.learning.settings import lifecycle_settings
@@ -56,13 +57,14 @@ def track_by_key(key: str) -> Track:
 def _facts(person: StaffMember) -> rules.PersonFacts:
     tz = centre_timezone()
     events = [rules.EventFact(e.id, e.kind, e.occurred_on, e.position,
-                              local_date(e.recorded_at, tz))
+                              local_date(e.recorded_at, tz), e.reason)
               for e in effective_events(person.events)]
     rows = db.session.execute(select(Enrolment, Track.key).join(Track).where(
         Enrolment.staff_id == person.id)).all()
     enrolments = [rules.EnrolmentFact(
         e.id, key, e.state, local_date(e.assigned_at, tz), e.due_on,
-        local_date(e.completed_at, tz) if e.completed_at else None, e.source_event_id)
+        local_date(e.completed_at, tz) if e.completed_at else None, e.source_event_id,
+        e.target_position)
         for e, key in rows]
     return rules.PersonFacts(person.status, person.hire_date, events, enrolments)
 
@@ -100,11 +102,13 @@ def _note_revised_lessons(enrolment: Enrolment, *, now: datetime) -> None:
                          due_on=enrolment.due_on)
 
 
-def assign_due(person: StaffMember, *, now: datetime) -> list[Enrolment]:
+def assign_due(person: StaffMember, *, now: datetime,
+               settings: rules.LifecycleSettings | None = None) -> list[Enrolment]:
     """Apply the lifecycle rules to one person (idempotent)."""
     today = today_local(now)
     created = []
-    for assignment in rules.assignments_due(_facts(person), lifecycle_settings(), today):
+    settings = settings or lifecycle_settings()
+    for assignment in rules.assignments_due(_facts(person), settings, today):
         track = db.session.scalar(select(Track).where(Track.key == assignment.track))
         if track is None:
             continue
@@ -139,8 +143,9 @@ def mark_overdue(*, now: datetime, staff_id: int | None = None) -> int:
 def assign_all(*, now: datetime) -> tuple[int, int]:
     """`trainer learning assign`: the yearly cycle, events recorded by import, overdue states."""
     created = 0
+    settings = lifecycle_settings()
     for person in db.session.scalars(select(StaffMember).where(StaffMember.status != "left")):
-        created += len(assign_due(person, now=now))
+        created += len(assign_due(person, now=now, settings=settings))
     return created, mark_overdue(now=now)
 
 
@@ -151,6 +156,10 @@ def assign_manual(actor: StaffMember, people: list[StaffMember], track: Track, *
         raise Forbidden("You may not assign training.")
     if due_on < today_local(now):
         raise DomainError("The due date is in the past.")
+    if track.key in ("transfer", "remedial"):
+        raise DomainError("%(track)s follows an event on the staff record (a position change, "
+                          "a stand-down): record the event on the person's staff page.",
+                          track=track.title)
     skipped = []
     count = 0
     for person in people:
@@ -165,7 +174,16 @@ def assign_manual(actor: StaffMember, people: list[StaffMember], track: Track, *
     return count, skipped
 
 
+def failed_assessments(enrolment: Enrolment) -> int:
+    """The most failed tries of one practical assessment the enrolment still waits for."""
+    return max((other.status.failures for course in progress(enrolment).courses
+                for other in course.others if not other.status.done), default=0)
+
+
 def extend_due(actor: StaffMember, enrolment: Enrolment, due_on: date, *, now: datetime) -> None:
+    """A new due date. After a failed practical assessment, HR (not a trainer) extends once
+    for the retake, as seed 004 allows (two more weeks); a second failure ends the training as
+    not passed (end_not_passed)."""
     if not any(actor.has_role(r) for r in MANAGERS):
         raise Forbidden("You may not change training.")
     if not enrolment.is_open:
@@ -173,12 +191,42 @@ def extend_due(actor: StaffMember, enrolment: Enrolment, due_on: date, *, now: d
     if due_on <= enrolment.due_on:
         raise DomainError("The new due date must be later than %(due)s.",
                           due=enrolment.due_on.isoformat())
+    if failed_assessments(enrolment) >= 1:
+        if not (actor.has_role("hr") or actor.has_role("admin")):
+            raise Forbidden("After a failed practical assessment only HR extends the training.")
+        if enrolment.retake_extended_on is not None:
+            raise DomainError("This training was already extended once for a retake (on "
+                              "%(day)s); after a failed retake it ends as not passed.",
+                              day=enrolment.retake_extended_on.isoformat())
+        enrolment.retake_extended_on = today_local(now)
     old = enrolment.due_on
     enrolment.due_on = due_on
     if enrolment.state == "overdue" and due_on >= today_local(now):
         enrolment.state = "in_progress" if _has_progress(enrolment) else "assigned"
     record_event(actor.id, "enrolment.extended", "enrolment", enrolment.id, now=now,
                  details={"from": old.isoformat(), "to": due_on.isoformat()})
+    db.session.flush()
+
+
+def end_not_passed(actor: StaffMember, enrolment: Enrolment, note: str, *,
+                   now: datetime) -> None:
+    """The retake failed too: an assessor or HR records the outcome and the training ends as
+    not passed (never reopened; the person's next step is HR's decision)."""
+    if not any(actor.has_role(r) for r in ("hr", "admin", "assessor")):
+        raise Forbidden("Only HR or an assessor ends training as not passed.")
+    if not enrolment.is_open:
+        raise DomainError("Only open training can end as not passed.")
+    if actor.id == enrolment.staff_id:
+        raise Forbidden("Nobody records their own outcome.")
+    if failed_assessments(enrolment) < 2:
+        raise DomainError("Training ends as not passed only after a practical assessment and "
+                          "its retake both failed.")
+    if not note.strip():
+        raise DomainError("Say what was decided (back to the old post, another post …).")
+    enrolment.state, enrolment.completed_at = "not_passed", now
+    enrolment.waived_reason = note.strip()[:1000]
+    record_event(actor.id, "enrolment.not_passed", "enrolment", enrolment.id, now=now,
+                 details={"staff": enrolment.staff_id, "note": enrolment.waived_reason})
     db.session.flush()
 
 
@@ -199,12 +247,48 @@ def waive(actor: StaffMember, enrolment: Enrolment, reason: str, *, now: datetim
 
 # -- requirements and progress ------------------------------------------------------------------
 
+def posts() -> list[PostTraining]:
+    return list(db.session.scalars(select(PostTraining).where(
+        PostTraining.retired.is_(False)).order_by(PostTraining.key)))
+
+
+def post_named(name: str) -> PostTraining | None:
+    """The post with its own training that a position's name (or an alias) names."""
+    if not name:
+        return None
+    return next((p for p in posts() if name in p.names), None)
+
+
+def post_courses(post: PostTraining | None) -> list[Course]:
+    """A post's own courses (of the transfer track), in the post file's order."""
+    if post is None or not post.course_keys:
+        return []
+    found = {c.key: c for c in db.session.scalars(select(Course).join(Track).where(
+        Track.key == "transfer", Course.key.in_(post.course_keys), Course.retired.is_(False)))}
+    return [found[key] for key in post.course_keys if key in found]
+
+
+def courses_for(track: Track, target_position: str = "") -> list[Course]:
+    """What an enrolment in the track takes. Transfer (转岗): the new post's own courses.
+    Promotion (晋升): the track's common courses, then the target post's own courses (its
+    internship 考评 last). Every other track: its courses."""
+    post = post_named(target_position) if track.key in ("transfer", "promotion") else None
+    if track.key == "transfer":
+        return post_courses(post)
+    courses = list(db.session.scalars(select(Course).where(
+        Course.track_id == track.id, Course.retired.is_(False)).order_by(Course.position)))
+    return courses + post_courses(post)
+
+
 def copy_requirements(enrolment: Enrolment, track: Track) -> None:
-    """Copy what the track's courses ask today onto a new enrolment: later changes to a course
-    apply to new enrolments only. "lessons" keeps the lesson ids of today."""
-    courses = db.session.scalars(select(Course).where(
-        Course.track_id == track.id, Course.retired.is_(False)).order_by(Course.position)).all()
+    """Copy what the enrolment's courses (courses_for) ask today onto a new enrolment: later
+    changes to a course apply to new enrolments only. "lessons" keeps the lesson ids of today."""
+    courses = courses_for(track, enrolment.target_position or "")
     course_ids = [c.id for c in courses]
+    post = post_named(enrolment.target_position or "") \
+        if track.key in ("transfer", "promotion") else None
+    # The post's 实习考评 counts only after its internship (from the assignment).
+    internship = {c.id for c in post_courses(post)} if post else set()
     lessons: dict[int, list[int]] = {}
     for course_id, lesson_id in db.session.execute(
             select(Lesson.course_id, Lesson.id).where(Lesson.course_id.in_(course_ids),
@@ -220,6 +304,8 @@ def copy_requirements(enrolment: Enrolment, track: Track) -> None:
         params = dict(requirement.params or {})
         if requirement.kind == "lessons":
             params["lesson_ids"] = lessons.get(requirement.course_id, [])
+        elif requirement.kind == "assessment" and requirement.course_id in internship:
+            params["after_days"] = post.internship_days
         rows.append(EnrolmentRequirement(
             enrolment_id=enrolment.id, course_id=requirement.course_id, kind=requirement.kind,
             ref_id=requirement.ref_id, params=params,

@@ -44,8 +44,23 @@ define("hours_categories", "list",
        help=_l("One per line. A category in use stays on the entries that name it."))
 
 
+def post_due_days() -> dict[str, tuple[str, int]]:
+    """Each post with its own training, by its name and each alias: (key, due days)."""
+    from sqlalchemy import select
+
+    from trainer.core.db import db
+    from trainer.learning.models import PostTraining
+
+    found: dict[str, tuple[str, int]] = {}
+    for post in db.session.scalars(select(PostTraining).where(PostTraining.retired.is_(False))):
+        for name in post.names:
+            found.setdefault(name, (post.key, post.due_days))
+    return found
+
+
 def lifecycle_settings() -> rules.LifecycleSettings:
     return rules.LifecycleSettings(
+        posts=post_due_days(),
         go_live=get_setting("go_live_date"),
         onboarding_days=get_setting("onboarding_due_days"),
         reentry_days=get_setting("reentry_due_days"),

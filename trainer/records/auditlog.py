@@ -76,6 +76,7 @@ ACTION_LABELS: dict[str, Any] = {
     "question.moved": _l("Questions moved"),
     "content.banks_synced": _l("Shipped question banks synchronised"),
     "content.courses_synced": _l("Shipped courses synchronised"),
+    "content.posts_synced": _l("Shipped post training synchronised"),
     # quizzes
     "quiz.created": _l("Quiz created"),
     "quiz.updated": _l("Quiz edited"),
@@ -90,6 +91,7 @@ ACTION_LABELS: dict[str, Any] = {
     "enrolment.overdue": _l("Training overdue"),
     "enrolment.extended": _l("Training due date extended"),
     "enrolment.waived": _l("Training waived"),
+    "enrolment.not_passed": _l("Training ended as not passed"),
     "enrolment.completed": _l("Training completed"),
     "course.completed": _l("Course completed"),
     "course.requirement_added": _l("Course requirement added"),
@@ -377,7 +379,7 @@ MARK_KIND_LABELS = {"check_in": _l("check-in"), "check_out": _l("check-out"),
                     "correction": _l("correction")}
 SCOPE_LABELS = {"full": _l("the whole record"), "trainer": _l("a trainer's part")}
 CONTENT_LABELS = {"question_banks": _l("Shipped question banks"),
-                  "courses": _l("Shipped courses")}
+                  "courses": _l("Shipped courses"), "posts": _l("Shipped post training")}
 RECORDS_LABELS = {"dashboard": lazy_pgettext("audit object", "Compliance dashboard"),
                   "people": lazy_pgettext("audit object", "People behind a figure"),
                   "monthly": lazy_pgettext("audit object", "Month-end report")}

@@ -305,7 +305,7 @@ def evaluate(actor: StaffMember, enrolment: Enrolment, *, outcome: str, decided_
         if outcome == "lower_post":
             change = accounts.record_staff_event(
                 actor, person, kind="position_change", occurred_on=decided_on, now=now,
-                today=today, position=position, note="待岗综合评价：降岗")
+                today=today, position=position, note="待岗综合评价：降岗", reason="remedial")
             evaluation.position_event_id = change.id
             if enrolment.is_open:
                 enrolment.state, enrolment.completed_at = "not_passed", now
