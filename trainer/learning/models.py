@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from trainer.core.db import db
 
-TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial", "transfer")
+TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial", "transfer",
+              "refresher")
 REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down", "transfer")
 # not_passed: ended without passing (a remedial evaluation that moved the person to a lower
 # post); never reopened.
