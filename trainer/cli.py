@@ -79,7 +79,11 @@ def register_commands(app: Flask) -> None:
                 from trainer.accounts.demo import DEMO_PASSWORD, create_demo_staff
                 from trainer.attendance.demo import create_demo_classes, require_the_class
                 from trainer.certificates.demo import create_demo_certificates
-                from trainer.learning.demo import finish_demo_learning, prepare_demo_settings
+                from trainer.learning.demo import (
+                    create_demo_exam_schedule,
+                    finish_demo_learning,
+                    prepare_demo_settings,
+                )
                 from trainer.quizzes.demo import create_demo_exam
                 from trainer.quizzes.demo_statistics import create_statistics_demo, summary
                 from trainer.remedial.demo import create_demo_remedial
@@ -92,6 +96,7 @@ def register_commands(app: Flask) -> None:
                 create_demo_classes(now=now)
                 create_demo_certificates(now=now)
                 create_demo_remedial(now=now)
+                create_demo_exam_schedule(now=now)
                 # After the rest: its agents join a demo whose own figures are already set.
                 statistics = create_statistics_demo(now=now)
                 db.session.commit()

@@ -146,6 +146,7 @@ def seed_site(secret_key: str) -> Site:
     feed_token = attendance.create_feed(learner, now=now)   # the learner's calendar feed
     form, assessment = _assessment(staff["trainer"], staff["assessor"], learner, today, now)
     case = _remedial_case(staff["hr"], staff["assessor"], learner, today, now)
+    schedule = _exam_schedule(trainer, exam, today, now)
     departments = accounts.list_entries(accounts.Department)
     positions = accounts.list_entries(accounts.Position)
     return Site(
@@ -156,7 +157,8 @@ def seed_site(secret_key: str) -> Site:
              "lesson": lesson.id, "token": staging.token, "class": cls.id,
              "session": session.id, "entry": departments[0].id,
              "certificate": certificate.id, "external": external.id, "code": certificate.code,
-             "form": form.id, "assessment": assessment.id, "case": case.id},
+             "form": form.id, "assessment": assessment.id, "case": case.id,
+             "schedule": schedule.id},
         ids_by_endpoint={"quizzes.result": {"attempt": finished.id},
                          "quizzes.review": {"attempt": finished.id},
                          "attendance.kiosk": {"token": kiosk_token},
@@ -196,6 +198,20 @@ def _classroom(trainer, learner, other, course, now, secret_key):
     token = URLSafeTimedSerializer(secret_key, salt="attendance-kiosk").dumps(
         session.id)
     return cls, session, held, token
+
+
+def _exam_schedule(trainer, exam, today, now):
+    """The monthly business exam, its day today: this month's sittings created (the learner
+    and the other staff who are cleared and at work sit it)."""
+    from decimal import Decimal
+
+    from trainer.learning import schedules
+
+    schedule = schedules.save_schedule(trainer, None, schedules.ScheduleFields(
+        title="月度业务考试", quiz_id=exam.id, day_of_month=today.day, window_days=5,
+        pass_mark=Decimal(60), follow_up="refresher"), now=now)
+    schedules.run(now=now, today=today)
+    return schedule
 
 
 def _remedial_case(hr, assessor, learner, today, now):

@@ -92,6 +92,13 @@ MATRIX: dict[tuple[str, str], dict[str, object]] = {
     ("/training/enrolments/<int:enrolment_id>/extend", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/waive", "POST"): LEARNING_STAFF,
     ("/training/enrolments/<int:enrolment_id>/not-passed", "POST"): STAFF_ADMIN,
+    ("/training/exams", "GET"): LEARNING_STAFF,
+    ("/training/exams/new", "GET"): TRAINERS,
+    ("/training/exams/new", "POST"): TRAINERS,
+    ("/training/exams/<int:schedule_id>", "GET"): LEARNING_STAFF,
+    ("/training/exams/<int:schedule_id>/edit", "GET"): TRAINERS,
+    ("/training/exams/<int:schedule_id>/edit", "POST"): TRAINERS,
+    ("/records/exams", "GET"): LEARNING_STAFF,
     ("/quizzes", "GET"): SIGNED_IN,
     ("/quizzes/<int:quiz_id>", "GET"): SIGNED_IN,
     ("/quizzes/<int:quiz_id>/start", "POST"): SIGNED_IN,
@@ -395,8 +402,14 @@ def objects(users, make_staff, db_session):
                                today=utcnow().date(), now=utcnow())
     talk = remedial.record_talk(hr, case, held_on=utcnow().date(), counsellor="", notes="记录",
                                 today=utcnow().date(), now=utcnow())
+    from trainer.learning import schedules
+
+    schedule = schedules.save_schedule(users["admin"], None, schedules.ScheduleFields(
+        title="月度业务考试", quiz_id=quiz.id, day_of_month=1, window_days=5,
+        pass_mark=Decimal(60)), now=utcnow())
     db_session.commit()
     return {"form": form.id, "assessment": assessment.id, "case": case.id, "plan": plan.id,
+            "schedule": schedule.id,
             "talk": talk.id,
             "department": target.department_id, "position": target.position_id,
             "login": target.login_id, "class": cls.id, "session": session.id,

@@ -55,6 +55,8 @@ DEMO_STAFF = (
     DemoPerson("K0013", "马骏", "客服一部", "坐席", 40, ("learner",), "overdue"),
     # Stood down (待岗) twelve days ago: remedial training, a plan, a talk, evaluation pending.
     DemoPerson("K0014", "钱程", "客服二部", "坐席", 2 * 365, ("learner",), "stood down"),
+    # Back yesterday from 130 days of leave: re-entry with the extended business course.
+    DemoPerson("K0015", "冯雪", "客服一部", "坐席", 3 * 365, ("learner",), "back from long leave"),
 )
 
 
@@ -92,6 +94,11 @@ def _play_story(staff: StaffMember, story: str, *, now: datetime, today: date) -
     elif story == "nominated":
         record_staff_event(None, staff, kind="nomination", occurred_on=today - timedelta(days=3),
                            position="班组长", note="季度绩效第一，推荐晋升班组长", now=now)
+    elif story == "back from long leave":
+        record_staff_event(None, staff, kind="leave_start",
+                           occurred_on=today - timedelta(days=131), note="产假", now=now)
+        record_staff_event(None, staff, kind="leave_return",
+                           occurred_on=today - timedelta(days=1), note="休假 130 天后返岗", now=now)
     elif story == "stood down":
         record_staff_event(None, staff, kind="stood_down", reason="performance",
                            occurred_on=today - timedelta(days=12),

@@ -373,6 +373,7 @@ STATUS_LABELS = {"valid": _l("Valid"), "expired": _l("Expired"), "revoked": _l("
 SOURCE_LABELS = {"onboarding": _l("Onboarding"), "inservice": _l("In-service"),
                  "reentry": _l("Re-entry"), "promotion": _l("Promotion"),
                  "remedial": _l("Remedial"), "transfer": _l("Transfer"),
+                 "refresher": _l("Business refresher"),
                  "class": _l("Class completion")}
 REVOKE_LABELS = {"withdrawn": _l("withdrawn"), "issued_in_error": _l("issued in error")}
 EXTERNAL_LABELS = {"pending": _l("Waiting for HR"), "approved": _l("Approved"),

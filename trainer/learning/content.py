@@ -257,6 +257,7 @@ def sync_courses(root: Path, *, now: datetime) -> CourseSyncReport:
             course.title, course.title_en = spec["title"], spec.get("title_en", "")
             course.description = spec.get("description", "")
             course.position, course.retired = course_position, False
+            course.extended = bool(spec.get("extended", False))
             where = f"{key}/{course_dir.name}"
             _sync_hours(course, spec, where, report)
             db.session.flush()

@@ -71,3 +71,62 @@ def _last_years_inservice(*, now: datetime) -> None:
                              due_on=(done + timedelta(days=5)).date(), state="completed",
                              completed_at=done))
     db.session.flush()
+
+
+EXAM_TITLE = "月度业务考试"
+EXAM_TEMPLATE = "月度业务考试（题目规则）"
+
+
+def create_demo_exam_schedule(*, now: datetime) -> None:
+    """The monthly business exam of the two customer-service departments: a schedule whose day
+    fell two days ago (so this month's sittings exist, open for a week), run once: every active
+    agent cleared for duty sits it,
+    not 吴昊 (on leave), not the new hires (not yet cleared), not 钱程 (stood down). 李娜 (K0001)
+    has passed it, 孙磊 (K0005) has failed it. Idempotent."""
+    from decimal import Decimal
+
+    from trainer.banks.models import QuestionBank
+    from trainer.learning import schedules
+    from trainer.quizzes import services as quizzes
+
+    if db.session.scalar(select(schedules.ExamSchedule).where(
+            schedules.ExamSchedule.title == EXAM_TITLE)) is not None:
+        return
+    bank = db.session.scalar(select(QuestionBank).where(QuestionBank.key == "business")) or \
+        db.session.scalar(select(QuestionBank).where(QuestionBank.key == "centre"))
+    admin = db.session.scalar(select(StaffMember).where(StaffMember.employee_no == "T0001"))
+    if bank is None or admin is None:
+        return
+    template = quizzes.save_quiz(admin, None, quizzes.QuizSettings(
+        title=EXAM_TEMPLATE, description="每月一次的业务知识考试：20 题，限时 20 分钟。",
+        mode="exam", time_limit_s=20 * 60, pass_mark=Decimal(60), attempts_allowed=1),
+        rule_specs=[quizzes.RuleSpec(bank.id, 20, Decimal(5))], now=now)
+    from trainer.accounts.models import Department
+
+    today = today_local(now)
+    departments = list(db.session.scalars(select(Department.id).where(
+        Department.name.in_(("客服一部", "客服二部")))))
+    schedule = schedules.save_schedule(admin, None, schedules.ScheduleFields(
+        title=EXAM_TITLE, quiz_id=template.id, day_of_month=max(1, today.day - 2),
+        window_days=7, pass_mark=Decimal(60), follow_up="refresher",
+        department_ids=departments), now=now)
+    schedules.run(now=now, today=today)
+    for number, right in (("K0001", 18), ("K0005", 9)):
+        person = db.session.scalar(select(StaffMember).where(StaffMember.employee_no == number))
+        sitting = db.session.scalar(select(schedules.ExamSitting).where(
+            schedules.ExamSitting.schedule_id == schedule.id,
+            schedules.ExamSitting.staff_id == person.id)) if person else None
+        if sitting is None:
+            continue
+        quiz = db.session.get(quizzes.Quiz, sitting.quiz_id)
+        started = now - timedelta(hours=3)
+        attempt = quizzes.start_attempt(person, quiz, now=started)
+        for item in attempt.items:
+            choices = item.snapshot["choices"]
+            good = [i for i, c in enumerate(choices) if Decimal(c["weight"]) > 0]
+            bad = [i for i, c in enumerate(choices) if Decimal(c["weight"]) <= 0][:1]
+            quizzes.save_answer(person, attempt.id, item.position,
+                                good if item.position < right else bad, 0,
+                                now=started + timedelta(seconds=30 * (item.position + 1)))
+        quizzes.submit_attempt(person, attempt, now=started + timedelta(minutes=15))
+    db.session.flush()

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class AssignForm(FlaskForm):
@@ -30,3 +39,23 @@ class WaiveForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that only needs CSRF protection."""
+
+
+class ScheduleForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    quiz = SelectField(_l("Quiz to copy each month (its banks and draw rules)"), coerce=int,
+                       choices=[])
+    day_of_month = IntegerField(_l("Day of the month"), validators=[
+        DataRequired(), NumberRange(1, 31)], default=25)
+    window_days = IntegerField(_l("Window (days)"), validators=[DataRequired(),
+                                                                NumberRange(1, 28)], default=5)
+    pass_mark = DecimalField(_l("Pass mark (per cent)"), places=0, default=60,
+                             validators=[DataRequired(), NumberRange(1, 100)])
+    follow_up = SelectField(_l("After a failed sitting"), choices=[
+        ("none", _l("Nothing (the result goes to the record)")),
+        ("retake", _l("One retake within the window")),
+        ("refresher", _l("The business refresher track (业务复训)"))], default="none")
+    departments = SelectMultipleField(_l("Departments (none chosen: all)"), coerce=int,
+                                      choices=[])
+    positions = SelectMultipleField(_l("Positions (none chosen: all)"), coerce=int, choices=[])
+    active = BooleanField(_l("Active"), default=True)

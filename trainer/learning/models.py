@@ -22,7 +22,8 @@ from trainer.core.db import db
 
 TRACK_KEYS = ("onboarding", "inservice", "reentry", "promotion", "remedial", "transfer",
               "refresher")
-REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down", "transfer")
+REASONS = ("hire", "return", "nomination", "renewal", "manual", "stood_down", "transfer",
+           "exam_failed")
 # not_passed: ended without passing (a remedial evaluation that moved the person to a lower
 # post); never reopened.
 ENROLMENT_STATES = ("assigned", "in_progress", "completed", "overdue", "waived", "not_passed")
@@ -65,6 +66,9 @@ class Course(db.Model):
     # 学时 credited to the learner's ledger when the course is completed, in its category.
     hours: Mapped[Decimal] = mapped_column(Numeric(5, 1), default=Decimal(0))
     hours_category: Mapped[str] = mapped_column(String(20), default="")
+    # Re-entry's extended content: taken only after a long leave (learning setting
+    # reentry_extended_leave_days, 90 by default).
+    extended: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     track: Mapped[Track] = relationship(back_populates="courses")
     lessons: Mapped[list[Lesson]] = relationship(
@@ -250,6 +254,72 @@ class PostTraining(db.Model):
     @property
     def names(self) -> list[str]:
         return [self.name, *(self.aliases or [])]
+
+
+FOLLOW_UPS = ("none", "retake", "refresher")
+SITTING_STATES = ("assigned", "passed", "failed", "missed")
+
+
+class ExamSchedule(db.Model):
+    """The monthly business exam (月度业务考试): a quiz to copy each month (its banks and draw
+    rules), the day of the month (past a short month's end: its last day), the window in days,
+    the departments and posts it covers (none: all), the pass mark, and what follows a failed
+    sitting."""
+
+    __tablename__ = "exam_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="RESTRICT"))
+    day_of_month: Mapped[int]
+    window_days: Mapped[int]
+    department_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    position_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    pass_mark: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(60))
+    follow_up: Mapped[str] = mapped_column(String(12), default="none")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_members.id",
+                                                                 ondelete="SET NULL"))
+
+    __table_args__ = (
+        CheckConstraint("day_of_month BETWEEN 1 AND 31", name="day_valid"),
+        CheckConstraint("window_days BETWEEN 1 AND 28", name="window_valid"),
+        CheckConstraint("pass_mark > 0 AND pass_mark <= 100", name="pass_mark_valid"),
+        CheckConstraint(f"follow_up IN {FOLLOW_UPS}", name="follow_up_valid"),
+    )
+
+
+class ExamSitting(db.Model):
+    """One person's sitting of one month's exam: a record of its own (not a track enrolment,
+    no certificate), keyed by (schedule, month, person). The month's quiz is a copy of the
+    schedule's, so each attempt draws afresh and a later edit of the schedule's quiz does not
+    change a month already set."""
+
+    __tablename__ = "exam_sittings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(ForeignKey("exam_schedules.id", ondelete="CASCADE"))
+    month: Mapped[date]                   # the first day of the month
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"),
+                                          index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="RESTRICT"))
+    sits_on: Mapped[date]
+    due_on: Mapped[date]
+    state: Mapped[str] = mapped_column(String(10), default="assigned")
+    percent: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    finished_at: Mapped[datetime | None]
+    follow_up_enrolment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enrolments.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "month", "staff_id"),
+        CheckConstraint(f"state IN {SITTING_STATES}", name="state_valid"),
+        Index("ix_exam_sittings_quiz_staff", "quiz_id", "staff_id"),
+        Index("ix_exam_sittings_month", "month", "state"),
+    )
 
 
 HOURS_SOURCES = ("course", "class", "external")

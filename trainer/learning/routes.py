@@ -19,8 +19,24 @@ from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
 from trainer.core.todos import open_count, open_todos
 from trainer.learning import services
-from trainer.learning.forms import ActionForm, AssignForm, ExtendForm, NotPassedForm, WaiveForm
-from trainer.learning.models import Course, CourseRequirement, Enrolment, Lesson, Track
+from trainer.learning import schedules
+from trainer.learning.forms import (
+    ActionForm,
+    AssignForm,
+    ExtendForm,
+    NotPassedForm,
+    ScheduleForm,
+    WaiveForm,
+)
+from trainer.learning.models import (
+    Course,
+    CourseRequirement,
+    Enrolment,
+    ExamSchedule,
+    ExamSitting,
+    Lesson,
+    Track,
+)
 from trainer.learning.requirements import KINDS, label_of
 
 bp = Blueprint("learning", __name__)
@@ -278,7 +294,8 @@ def staff_panel(staff: StaffMember) -> Markup:
 REASON_LABELS = {"hire": _l("new hire"), "return": _l("back from leave"),
                  "nomination": _l("nominated"), "renewal": _l("yearly renewal"),
                  "manual": _l("assigned by hand"), "stood_down": _l("stood down"),
-                 "transfer": _l("moved to a new post")}
+                 "transfer": _l("moved to a new post"),
+                 "exam_failed": _l("failed the monthly exam")}
 HOURS_SOURCE_LABELS = {"course": _l("e-learning"), "class": _l("classroom"),
                        "external": _l("external training")}
 STATE_LABELS = {"assigned": _l("Assigned"), "in_progress": _l("Under way"),
@@ -306,6 +323,8 @@ def register(app) -> None:
     set_home(app, "learner", "learning.my_training")
     add_staff_panel(app, staff_panel)
     register_todo_kind(app, "lesson.revised", _revised_lesson_todo)
+    register_todo_kind(app, schedules.SITTING_TODO, _sitting_todo)
+    add_nav_item(app, "learning.exam_schedules", _l("Monthly exams"), EXAM_READERS, 31)
     add_return_link(app, "attempt", _course_of_attempt)
 
 
@@ -324,3 +343,104 @@ def _revised_lesson_todo(item):
               title=item.params.get("title", "")),
             url_for("learning.lesson", enrolment_id=item.params.get("enrolment"),
                     lesson_id=int(item.ref)))
+
+
+# -- the monthly business exam -------------------------------------------------------------------
+
+EXAM_READERS = ("trainer", "hr", "admin")
+
+
+def _schedule_form(schedule=None) -> ScheduleForm:
+    from trainer.accounts.models import Department, Position
+    from trainer.accounts.services import entry_choices
+    from trainer.quizzes.models import Quiz
+
+    form = ScheduleForm(obj=None)
+    quizzes_ = db.session.scalars(select(Quiz).where(
+        Quiz.mode == "exam", Quiz.personal_for_id.is_(None)).order_by(Quiz.title)).all()
+    month_copies = set(db.session.scalars(select(ExamSitting.quiz_id).distinct()))
+    form.quiz.choices = [(q.id, q.title) for q in quizzes_ if q.id not in month_copies]
+    form.departments.choices = [(d.id, d.name) for d in entry_choices(Department)]
+    form.positions.choices = [(p.id, p.name) for p in entry_choices(Position)]
+    if schedule is not None and not form.is_submitted():
+        form.title.data, form.quiz.data = schedule.title, schedule.quiz_id
+        form.day_of_month.data, form.window_days.data = schedule.day_of_month, \
+            schedule.window_days
+        form.pass_mark.data, form.follow_up.data = schedule.pass_mark, schedule.follow_up
+        form.departments.data = list(schedule.department_ids or [])
+        form.positions.data = list(schedule.position_ids or [])
+        form.active.data = schedule.active
+    return form
+
+
+@bp.route("/training/exams")
+@roles_required(*EXAM_READERS)
+def exam_schedules():
+    return render_template("learning/exam_schedules.html", schedules=schedules.schedules(),
+                           today=services.today_local(utcnow()))
+
+
+@bp.route("/training/exams/new", methods=["GET", "POST"])
+@bp.route("/training/exams/<int:schedule_id>/edit", methods=["GET", "POST"])
+@roles_required(*schedules.WRITERS)
+def edit_schedule(schedule_id: int | None = None):
+    schedule = db.get_or_404(ExamSchedule, schedule_id) if schedule_id else None
+    form = _schedule_form(schedule)
+    if form.validate_on_submit():
+        fields = schedules.ScheduleFields(
+            title=form.title.data or "", quiz_id=form.quiz.data,
+            day_of_month=form.day_of_month.data, window_days=form.window_days.data,
+            pass_mark=form.pass_mark.data, follow_up=form.follow_up.data,
+            department_ids=list(form.departments.data or []),
+            position_ids=list(form.positions.data or []), active=bool(form.active.data))
+        try:
+            saved = schedules.save_schedule(current_user, schedule, fields, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.translated(), "danger")
+        else:
+            db.session.commit()
+            flash(_("The exam schedule is saved. Its sittings are created on its day each month."),
+                  "success")
+            return redirect(url_for("learning.exam_schedule", schedule_id=saved.id))
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "danger")
+    return render_template("learning/exam_schedule_edit.html", form=form, schedule=schedule)
+
+
+@bp.route("/training/exams/<int:schedule_id>")
+@roles_required(*EXAM_READERS)
+def exam_schedule(schedule_id: int):
+    from trainer.accounts.models import StaffMember
+    from trainer.learning.exams import month_start
+
+    schedule = db.get_or_404(ExamSchedule, schedule_id)
+    months = sorted(set(db.session.scalars(select(ExamSitting.month).where(
+        ExamSitting.schedule_id == schedule.id))), reverse=True)
+    wanted = request.args.get("month", "")
+    month = next((m for m in months if m.strftime("%Y-%m") == wanted),
+                 months[0] if months else month_start(services.today_local(utcnow())))
+    sittings = schedules.sittings_of_month(schedule.id, month)
+    people = {p.id: p for p in db.session.scalars(select(StaffMember).where(
+        StaffMember.id.in_([s.staff_id for s in sittings])))} if sittings else {}
+    return render_template("learning/exam_schedule.html", schedule=schedule, months=months,
+                           month=month, sittings=sittings, people=people)
+
+
+SITTING_LABELS = {"assigned": _l("To sit"), "passed": _l("Passed"), "failed": _l("Not passed"),
+                  "missed": _l("Missed")}
+FOLLOW_UP_LABELS = {"none": _l("nothing"), "retake": _l("one retake within the window"),
+                    "refresher": _l("the business refresher track")}
+
+
+@bp.app_context_processor
+def _exam_labels():
+    return {"sitting_label": lambda s: SITTING_LABELS.get(s, s),
+            "follow_up_label": lambda s: FOLLOW_UP_LABELS.get(s, s)}
+
+
+def _sitting_todo(item):
+    return (_("Sit the monthly exam “%(title)s” by its due date.",
+              title=item.params.get("title", "")),
+            url_for("quizzes.start_page", quiz_id=int(item.params.get("quiz", 0))))

@@ -280,10 +280,23 @@ def courses_for(track: Track, target_position: str = "") -> list[Course]:
     return courses + post_courses(post)
 
 
-def copy_requirements(enrolment: Enrolment, track: Track) -> None:
-    """Copy what the enrolment's courses (courses_for) ask today onto a new enrolment: later
-    changes to a course apply to new enrolments only. "lessons" keeps the lesson ids of today."""
+def _courses_of(enrolment: Enrolment, track: Track) -> list[Course]:
+    """courses_for, and re-entry's extended content only after a long leave."""
+    from trainer.learning.exams import extended_reentry
+
     courses = courses_for(track, enrolment.target_position or "")
+    if track.key == "reentry" and not extended_reentry(
+            enrolment.away_from, enrolment.away_until,
+            int(get_setting("reentry_extended_leave_days"))):
+        courses = [c for c in courses if not c.extended]
+    return courses
+
+
+def copy_requirements(enrolment: Enrolment, track: Track) -> None:
+    """Copy what the enrolment's courses (courses_for; re-entry's extended content after a long
+    leave) ask today onto a new enrolment: later
+    changes to a course apply to new enrolments only. "lessons" keeps the lesson ids of today."""
+    courses = _courses_of(enrolment, track)
     course_ids = [c.id for c in courses]
     post = post_named(enrolment.target_position or "") \
         if track.key in ("transfer", "promotion") else None

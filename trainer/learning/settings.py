@@ -33,6 +33,13 @@ define("remedial_months", "int", _DEFAULTS.remedial_months,
        _l("Remedial training due (months after the stand-down)"), "learning", minimum=1,
        maximum=6, order=17,
        help=_l("Reinstatement becomes possible from half of this period."))
+define("reentry_extended_leave_days", "int", 90,
+       _l("Re-entry adds the extended content after a leave of at least (days)"), "learning",
+       minimum=1, maximum=3650, order=18,
+       help=_l("The business-knowledge refresher course joins the re-entry training."))
+define("refresher_due_days", "int", 14,
+       _l("Business refresher due (days after a failed monthly exam)"), "learning", minimum=1,
+       maximum=90, order=19)
 
 # Seed 004: class hours are counted in 学时; centres count 45 or 60 minutes to one.
 define("minutes_per_hour", "choice", 60, _l("Minutes in one hour of training (学时)"), "hours", order=20,

@@ -10,9 +10,10 @@ def _on_staff_event(event, now):
 
 
 def _on_attempt_finished(attempt, now):
-    from trainer.learning import services
+    from trainer.learning import schedules, services
 
     services.on_attempt_finished(attempt, now)
+    schedules.on_attempt_finished(attempt, now)
 
 
 def connect() -> None:

@@ -68,7 +68,7 @@ POINTS = Decimal(5)
 PASS_MARK = Decimal(60)
 TIME_LIMIT_S = 30 * 60
 
-# Sixty agents, K3001–K3060 (the demo's own people are A0001, H0001, T0001 and K0001–K0014).
+# Sixty agents, K3001–K3060 (the demo's own people are A0001, H0001, T0001 and K0001–K0015).
 FIRST_NUMBER = 3001
 NAMES = (
     "王静怡", "李晓东", "张丽华", "刘建国", "陈思琪", "杨帆", "赵雪梅", "黄志强", "周晓燕", "吴婷婷",

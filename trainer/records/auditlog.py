@@ -95,6 +95,9 @@ ACTION_LABELS: dict[str, Any] = {
     "enrolment.completed": _l("Training completed"),
     "course.completed": _l("Course completed"),
     "course.requirement_added": _l("Course requirement added"),
+    "exam_schedule.created": _l("Monthly exam schedule created"),
+    "exam_schedule.updated": _l("Monthly exam schedule edited"),
+    "exam_schedule.sittings_created": _l("Monthly exam sittings created"),
     "course.requirement_removed": _l("Course requirement removed"),
     # attendance
     "class.created": _l("Class created"),
@@ -163,6 +166,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "attempt": lazy_pgettext("audit object", "Attempt"),
     "enrolment": lazy_pgettext("audit object", "Training"),
     "course": lazy_pgettext("audit object", "Course"),
+    "exam_schedule": lazy_pgettext("audit object", "Monthly exam schedule"),
     "class": lazy_pgettext("audit object", "Class"),
     "certificate": lazy_pgettext("audit object", "Certificate"),
     "assessment": lazy_pgettext("audit object", "Practical assessment"),

@@ -109,6 +109,17 @@ def staff_xlsx(staff_id: int):
     return _download(services.get_person(staff_id), "xlsx", own=False)
 
 
+@bp.route("/records/exams")
+@roles_required(*READERS)
+def exam_trend():
+    """The monthly business exam by department: average score and pass rate per month."""
+    from trainer.learning.services import today_local
+    from trainer.records.exam_trend import department_trend
+
+    months, rows = department_trend(today_local(utcnow()))
+    return render_template("records/exam_trend.html", months=months, rows=rows)
+
+
 @bp.route("/records/remedial/<int:case_id>/evidence.pdf")
 @roles_required("hr", "admin")
 def evidence_pack(case_id: int):

@@ -187,6 +187,7 @@ class Record:
     certificates: list[tuple[Certificate, str]] = field(default_factory=list)
     externals: list[ExternalCertificate] = field(default_factory=list)
     years: list[YearHours] = field(default_factory=list)
+    exams: list = field(default_factory=list)   # (ExamSitting, ExamSchedule), newest first
 
     @property
     def full(self) -> bool:
@@ -213,6 +214,9 @@ def build_record(person: StaffMember, viewer: StaffMember, *, now: datetime) -> 
         record.externals = list(db.session.scalars(select(ExternalCertificate).where(
             ExternalCertificate.staff_id == person.id).order_by(ExternalCertificate.started_on)))
         record.years = _hours(person, record.today)
+        from trainer.records.exam_trend import person_scores
+
+        record.exams = person_scores(person.id)
     else:
         record.quizzes = _quizzes(person.id, owner_id=viewer.id)
         record.classes = _classes(person.id, now=now, leave_reasons=False, trainer_id=viewer.id)
