@@ -125,11 +125,20 @@ def test_each_sitting_draws_afresh_and_results_go_to_the_record(client, centre, 
     assert failed.state == "failed" and failed.follow_up_enrolment_id is not None
     refresher = db_session.get(Enrolment, failed.follow_up_enrolment_id)
     assert refresher.reason == "exam_failed" and refresher.due_on == today + timedelta(days=14)
-    # the record's monthly scores, the department's trend
+    # the record's monthly scores (a line from two months on), the department's trend
     client.login("HR001")
     record = client.get(f"/records/staff/{second.id}").get_data(as_text=True)
     assert "data-monthly-exams" in record and "月度业务考试" in record
+    assert "data-exam-chart" not in record
+    last_month = (failed.month - timedelta(days=1)).replace(day=1)
+    db_session.add(ExamSitting(schedule_id=schedule.id, month=last_month, staff_id=second.id,
+                               quiz_id=quiz.id, sits_on=last_month, due_on=last_month,
+                               state="passed", percent=Decimal(70), created_at=utcnow()))
+    db_session.commit()
+    record = client.get(f"/records/staff/{second.id}").get_data(as_text=True)
+    assert "data-exam-chart" in record and "data:image/svg+xml" in record
     trend = client.get("/records/exams").get_data(as_text=True)
+    assert "data-exam-trend-chart" in trend
     assert "客服三部" in trend and "<span data-average>50.0</span>" in trend   # (100 + 0) / 2
     assert schedule.id
 

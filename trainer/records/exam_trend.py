@@ -67,3 +67,20 @@ def person_scores(staff_id: int) -> list[tuple[ExamSitting, ExamSchedule]]:
         ExamSchedule, ExamSchedule.id == ExamSitting.schedule_id).where(
         ExamSitting.staff_id == staff_id).order_by(ExamSitting.month.desc(),
                                                    ExamSchedule.title)).all())
+
+
+def person_chart(scores: list[tuple[ExamSitting, ExamSchedule]]) -> str | None:
+    """The person's monthly scores as a line per exam (SVG), from two months taken on."""
+    from trainer.core import charts
+
+    months = sorted({sitting.month for sitting, _ in scores})
+    by_exam: dict[str, dict[date, float]] = {}
+    for sitting, schedule in scores:
+        if sitting.percent is not None:
+            by_exam.setdefault(schedule.title, {})[sitting.month] = float(sitting.percent)
+    if not any(len(values) >= 2 for values in by_exam.values()):
+        return None
+    return charts.line("", [m.strftime("%Y-%m") for m in months],
+                       {title: [values.get(m) for m in months]
+                        for title, values in by_exam.items()},
+                       formatter=lambda v: f"{v:.0f}", range_=(0, 100), height=240)

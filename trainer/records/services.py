@@ -188,6 +188,7 @@ class Record:
     externals: list[ExternalCertificate] = field(default_factory=list)
     years: list[YearHours] = field(default_factory=list)
     exams: list = field(default_factory=list)   # (ExamSitting, ExamSchedule), newest first
+    exam_chart: str | None = None               # their monthly scores as lines (SVG)
 
     @property
     def full(self) -> bool:
@@ -214,9 +215,10 @@ def build_record(person: StaffMember, viewer: StaffMember, *, now: datetime) -> 
         record.externals = list(db.session.scalars(select(ExternalCertificate).where(
             ExternalCertificate.staff_id == person.id).order_by(ExternalCertificate.started_on)))
         record.years = _hours(person, record.today)
-        from trainer.records.exam_trend import person_scores
+        from trainer.records.exam_trend import person_chart, person_scores
 
         record.exams = person_scores(person.id)
+        record.exam_chart = person_chart(record.exams)
     else:
         record.quizzes = _quizzes(person.id, owner_id=viewer.id)
         record.classes = _classes(person.id, now=now, leave_reasons=False, trainer_id=viewer.id)
