@@ -87,16 +87,14 @@ def test_passed_means_the_mark_reached_and_no_critical_item_short(halves):
 TODAY = date(2026, 12, 3)
 
 
-def check(assessed_on=TODAY, history=(), assessor=2, person=1, earliest=None):
+def check(assessed_on=TODAY, history=(), assessor=2, person=1):
     return refusal(assessor_id=assessor, person_id=person, assessed_on=assessed_on,
-                   today=TODAY, history=list(history), wait_days=7, earliest=earliest)
+                   today=TODAY, history=list(history), wait_days=7)
 
 
 def test_nobody_assesses_themselves_or_dates_an_assessment_ahead():
     assert check(assessor=1, person=1) == ("self", {})
     assert check(assessed_on=date(2026, 12, 4)) == ("future", {})
-    assert check(assessed_on=date(2026, 11, 1), earliest=date(2026, 11, 2)) == (
-        "before_start", {"from": date(2026, 11, 2)})
     assert check() is None
 
 

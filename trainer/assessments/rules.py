@@ -18,9 +18,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-HALF = Decimal("0.5")
-
-
 def N_(message: str) -> str:
     """Marks a message for the catalogue (the services translate it where it is shown)."""
     return message
@@ -143,18 +140,15 @@ def retake_from(last_failed_on: date, wait_days: int) -> date:
 
 
 def refusal(*, assessor_id: int, person_id: int, assessed_on: date, today: date,
-            history: Sequence[tuple[date, bool]], wait_days: int,
-            earliest: date | None = None) -> tuple[str, dict] | None:
+            history: Sequence[tuple[date, bool]], wait_days: int) -> tuple[str, dict] | None:
     """Why this assessment may not be recorded, or None. `history` is the person's earlier
-    assessments on the same form (date, passed); `earliest` the first date it may be dated (the
-    person's enrolment, when it counts for one). Codes: self, future, before_start, retake_wait
-    (params: from)."""
+    assessments on the same form (date, passed). Codes: self, future, retake_wait (params:
+    from). (When an assessment counts for a course — after the assignment, after a post's
+    internship — is the course requirement's rule, not a refusal.)"""
     if assessor_id == person_id:
         return "self", {}
     if assessed_on > today:
         return "future", {}
-    if earliest is not None and assessed_on < earliest:
-        return "before_start", {"from": earliest}
     earlier = [day for day, _passed in history if day <= assessed_on]
     failed = [day for day, passed in history if not passed and day <= assessed_on]
     if failed and earlier and max(failed) == max(earlier):

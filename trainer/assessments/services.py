@@ -30,7 +30,6 @@ ACK_TODO = "assessment.acknowledge"
 _REFUSALS = {
     "self": N_("Nobody assesses themselves: ask another assessor."),
     "future": N_("An assessment cannot be dated after today."),
-    "before_start": N_("This assessment counts only from %(day)s: date it on or after then."),
     "retake_wait": N_("The last try on this form failed: the next one may be taken from "
                       "%(day)s."),
 }
@@ -152,12 +151,10 @@ def history(staff_id: int, form_id: int) -> list[Assessment]:
 def record_assessment(actor: StaffMember, form: AssessmentForm, person: StaffMember, *,
                       assessed_on: date, today: date, awarded: Mapping[str, Decimal],
                       notes: Mapping[str, str] | None = None, context: str = "",
-                      comments: str = "", now: datetime,
-                      earliest: date | None = None) -> Assessment:
+                      comments: str = "", now: datetime) -> Assessment:
     """Record one assessment. `awarded` maps each item's id (as a string) to its points; every
-    item must be scored. Refused: an actor who is not an assessor, oneself, a date after today
-    (or before `earliest`), a retake before the form's wait is over, a retired form, a person
-    who has left."""
+    item must be scored. Refused: an actor who is not an assessor, oneself, a date after today,
+    a retake before the form's wait is over, a retired form, a person who has left."""
     if not may_assess(actor):
         raise Forbidden("Only assessors record practical assessments.")
     if form.retired:
@@ -168,8 +165,7 @@ def record_assessment(actor: StaffMember, form: AssessmentForm, person: StaffMem
         raise DomainError("The context is at most 300 characters and the comments 2,000.")
     past = [(a.assessed_on, a.passed) for a in history(person.id, form.id)]
     refused = rules.refusal(assessor_id=actor.id, person_id=person.id, assessed_on=assessed_on,
-                            today=today, history=past, wait_days=form.retake_wait_days,
-                            earliest=earliest)
+                            today=today, history=past, wait_days=form.retake_wait_days)
     if refused is not None:
         code, params = refused
         raise DomainError(_REFUSALS[code], **({"day": params["from"].isoformat()}

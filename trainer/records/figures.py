@@ -239,11 +239,11 @@ def _hours_this_year(clock: Clock, staff_ids=None):
     return query.subquery("hours_year")
 
 
-def stood_down(staff=StaffMember):
-    """learning.rules.stood_down as a condition on a staff row: an effective stand-down with no
-    effective reinstatement or leaving after it, in the events' order (date, then id: as
-    accounts.rules.effective_events). The staff record refuses a second stand-down while one
-    is in force, so the latest decides."""
+def stood_down_ids():
+    """The staff ids stood down now (learning.rules.stood_down in SQL): an effective stand-down
+    with no effective reinstatement or leaving after it, in the events' order (date, then id:
+    as accounts.rules.effective_events). Uncorrelated with the people asked about, so it is
+    computed once per statement (stand-downs are few), not once per person."""
     down, back = aliased(StaffEvent), aliased(StaffEvent)
     voided = _voided()
     ended = exists().where(back.staff_id == down.staff_id,
@@ -251,8 +251,12 @@ def stood_down(staff=StaffMember):
                            or_(back.occurred_on > down.occurred_on,
                                and_(back.occurred_on == down.occurred_on, back.id > down.id)),
                            back.id.not_in(voided))
-    return exists().where(down.staff_id == staff.id, down.kind == "stood_down",
-                          down.id.not_in(voided), ~ended)
+    return select(down.staff_id).where(down.kind == "stood_down", down.id.not_in(voided),
+                                       ~ended)
+
+
+def stood_down(staff=StaffMember):
+    return staff.id.in_(stood_down_ids())
 
 
 def not_cleared(staff=StaffMember):
