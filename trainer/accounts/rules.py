@@ -108,17 +108,6 @@ def check_sequence(events: Sequence[EventLike]) -> None:
         status = STATUS_AFTER.get(kind, status or "active")
 
 
-def stood_down_now(events: Iterable[EventLike]) -> bool:
-    """Whether a stand-down is in force after the events (effective, in date order)."""
-    current = False
-    for event in effective_events(events):
-        if event.kind == "stood_down":
-            current = True
-        elif event.kind in ("reinstated", "leaving"):
-            current = False
-    return current
-
-
 def last_leave_days(events: Iterable[EventLike]) -> int | None:
     """Length in days (return date − start date) of the leave the latest return ended."""
     start: date | None = None

@@ -1,6 +1,7 @@
-"""Numbers from outside (URL parts, query strings, forms, JSON) bounded to what the database
-holds. Python's int has no limit; the id columns are 32-bit integers on PostgreSQL and SQLite
-refuses anything past 64 bits, so an id of 2**63 in a URL was a 500 (security review)."""
+"""Values from outside (URL parts, query strings, forms, JSON) made safe to use: a page to go
+back to kept on this site (`local_path`), and numbers bounded to what the database holds.
+Python's int has no limit; the id columns are 32-bit integers on PostgreSQL and SQLite refuses
+anything past 64 bits, so an id of 2**63 in a URL was a 500 (security review)."""
 from __future__ import annotations
 
 from typing import Any
@@ -34,3 +35,11 @@ class DbIntConverter(IntegerConverter):
 
 def install_converters(app) -> None:
     app.url_map.converters["int"] = DbIntConverter
+
+
+def local_path(target: str | None, default: str) -> str:
+    """A page of this site to go back to (a form's "next" or "back"): a path, never another
+    host ("//evil", "https://…", "/\\evil"); otherwise `default`."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default

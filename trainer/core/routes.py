@@ -17,6 +17,7 @@ from flask_login import current_user
 from trainer.core.db import db
 from trainer.core.errors import DomainError
 from trainer.core.forms import ConfirmForm, settings_form, submitted_values
+from trainer.core.params import local_path
 from trainer.core import todos
 from trainer.core.actions import act
 from trainer.core.permissions import public, roles_required, signed_in
@@ -70,13 +71,7 @@ def dismiss_todo(item_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     return act(lambda: todos.dismiss(current_app, current_user.id, item_id, now=utcnow()),
-               back=_safe_back(request.form.get("next")))
-
-
-def _safe_back(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("accounts.index")
+               back=local_path(request.form.get("next"), url_for("accounts.index")))
 
 
 def register_nav(app) -> None:

@@ -14,7 +14,7 @@ from trainer.accounts.services import find_staff
 from trainer.core.actions import act
 from trainer.core.db import db
 from trainer.core.errors import DomainError
-from trainer.core.params import db_int
+from trainer.core.params import db_int, local_path
 from trainer.core.permissions import roles_required, signed_in
 from trainer.core.timeutil import utcnow
 from trainer.core.todos import open_count, open_todos
@@ -260,9 +260,8 @@ def not_passed(enrolment_id: int):
     """The retake failed too: HR (from the staff page) or an assessor (from the assessment)
     ends the training as not passed; back where they came from."""
     item = _managed_enrolment(enrolment_id)
-    back = request.form.get("back", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("accounts.staff_detail", staff_id=item.staff_id)
+    back = local_path(request.form.get("back"),
+                      url_for("accounts.staff_detail", staff_id=item.staff_id))
     form = NotPassedForm()
     if not form.validate_on_submit():
         flash(_("Say what was decided."), "danger")

@@ -254,8 +254,3 @@ def sittings_of_month(schedule_id: int, month: date) -> list[ExamSitting]:
         ExamSitting.schedule_id == schedule_id, ExamSitting.month == month)
         .order_by(ExamSitting.staff_id)))
 
-
-def sittings_of(staff_id: int) -> list[tuple[ExamSitting, ExamSchedule]]:
-    return list(db.session.execute(select(ExamSitting, ExamSchedule).join(
-        ExamSchedule, ExamSchedule.id == ExamSitting.schedule_id).where(
-        ExamSitting.staff_id == staff_id).order_by(ExamSitting.month, ExamSchedule.title)).all())

@@ -52,8 +52,7 @@ def create_demo_remedial(*, now: datetime) -> None:
                          today=local_date(now, tz), now=day(5),
                          notes="谈到最近家里老人住院，晚上休息不好，上班容易急躁。已建议调整班次，"
                                "下周再聊一次。本人愿意配合改进计划。")
-    first = learning.progress(enrolment).courses[0] if learning.progress(enrolment).courses \
-        else None
-    for minute, state in enumerate(first.lessons if first else []):
+    courses = learning.progress(enrolment).courses
+    for minute, state in enumerate(courses[0].lessons if courses else []):
         learning.mark_lesson_read(agent, state.lesson, now=day(3) + timedelta(minutes=minute))
     db.session.flush()

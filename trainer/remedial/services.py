@@ -8,7 +8,7 @@ a DomainError (or Forbidden) whose message the route translates. Who may do what
 - a talk's notes are read by HR and by their writer only, and every such read is audited."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -75,10 +75,10 @@ class Case:
     talks: list[CounsellingTalk]
     evaluations: list[RemedialEvaluation]
     episode: Episode | None
+    stood_down_on: date          # the stand-down's day (the assignment's, were it voided)
     earliest: date
     first_due_on: date
     assessor: StaffMember | None = None
-    flags: list[str] = field(default_factory=list)
 
     @property
     def plan(self) -> RemedialPlan | None:
@@ -92,16 +92,8 @@ class Case:
     def ended(self) -> bool:
         return self.final is not None or self.enrolment.state in ("waived",)
 
-    @property
-    def stood_down_on(self) -> date:
-        return self.stand_down.occurred_on if self.stand_down else self.first_due_on
-
     def six_months(self, today: date) -> bool:
         return self.episode is not None and self.episode.flagged(today)
-
-    @property
-    def evaluation_pending(self) -> bool:
-        return not self.ended
 
 
 def _episode_of(person: StaffMember, event: StaffEvent | None) -> Episode | None:
@@ -129,7 +121,7 @@ def case(enrolment: Enrolment) -> Case:
     first_due = evaluations[0].previous_due_on if evaluations else enrolment.due_on
     start = event.occurred_on if event else local_date(enrolment.assigned_at, None)
     return Case(enrolment=enrolment, person=person, stand_down=event, plans=plans, talks=talks,
-                evaluations=evaluations, episode=_episode_of(person, event),
+                evaluations=evaluations, episode=_episode_of(person, event), stood_down_on=start,
                 earliest=earliest_reinstatement(start, first_due), first_due_on=first_due,
                 assessor=db.session.get(StaffMember, enrolment.assessor_id)
                 if enrolment.assessor_id else None)
