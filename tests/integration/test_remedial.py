@@ -29,8 +29,10 @@ def pdf_text(data: bytes) -> str:
 
 
 def remedial_of(db_session, person):
+    """The person's latest remedial enrolment."""
     return db_session.scalar(select(Enrolment).join(Track).where(
-        Enrolment.staff_id == person.id, Track.key == "remedial"))
+        Enrolment.staff_id == person.id, Track.key == "remedial").order_by(Enrolment.id.desc())
+        .limit(1))
 
 
 @pytest.fixture
@@ -240,8 +242,11 @@ def test_six_months_in_a_row_are_flagged_and_a_quick_return_continues_the_episod
     record_staff_event(None, agent, kind="reinstated", now=utcnow(),
                        occurred_on=today - timedelta(days=100), today=today)
     db_session.commit()
+    first = remedial_of(db_session, agent)
+    assert (first.state, first.waived_reason) == ("waived", "reinstated")   # ended by the return
     enrolment = stand_down(db_session, agent, today, 80)   # 20 days after the return
     case = services.case(enrolment)
+    assert enrolment.id != first.id and enrolment.state == "assigned"
     assert case.episode.started_on == today - timedelta(days=200)
     assert case.six_months(today)
     client.login("HR001")

@@ -167,3 +167,19 @@ def test_an_agent_reads_their_own_record_on_a_phone(app, site, browser):  # noqa
     width = page.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"
+
+
+def test_a_stood_down_agent_reads_and_acknowledges_the_plan_on_a_phone(app, site, browser):  # noqa: F811
+    """待岗 at 390 px: from 我的培训 to the case, whose plan and acknowledgement form are on the
+    page, which does not scroll sideways."""
+    base, built = site
+    context, page = open_as(browser, base, built.people["learner"])
+    page.set_viewport_size(PHONE)
+    page.goto(f"{base}/my")
+    page.click("[data-remedial-case] a")
+    page.wait_for_url(f"**/remedial/{built.ids['case']}")
+    assert page.is_visible("[data-plan-goals]") and page.is_visible("[data-acknowledge-plan]")
+    assert page.is_visible("[data-talks]") and not page.is_visible("text=查看记录")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px phone"

@@ -197,9 +197,10 @@ def _failed_twice(assessment: Assessment) -> list:
             current_user.id == assessment.staff_id or not any(
                 current_user.has_role(r) for r in ("assessor", "hr", "admin")):
         return []
-    rows = db.session.scalars(db.select(Enrolment).where(
-        Enrolment.staff_id == assessment.staff_id, Enrolment.state.in_(OPEN_STATES)))
-    return [(e, NotPassedForm()) for e in rows if learning.failed_assessments(e) >= 2]
+    rows = list(db.session.scalars(db.select(Enrolment).where(
+        Enrolment.staff_id == assessment.staff_id, Enrolment.state.in_(OPEN_STATES))))
+    failed = learning.failed_assessments_of(rows)
+    return [(e, NotPassedForm()) for e in rows if failed[e.id] >= 2]
 
 
 @bp.route("/<int:assessment_id>/acknowledge", methods=["POST"])

@@ -33,7 +33,6 @@ from trainer.learning.models import (
     CourseRequirement,
     Enrolment,
     ExamSchedule,
-    ExamSitting,
     Lesson,
     Track,
 )
@@ -283,7 +282,7 @@ def staff_panel(staff: StaffMember) -> Markup:
     """The enrolments panel on the HR staff page (accounts renders the panels it is given)."""
     enrolments = db.session.scalars(select(Enrolment).where(
         Enrolment.staff_id == staff.id).order_by(Enrolment.assigned_at.desc())).all()
-    failed = {e.id: services.failed_assessments(e) for e in enrolments if e.is_open}
+    failed = services.failed_assessments_of([e for e in enrolments if e.is_open])
     return Markup(render_template("learning/_staff_panel.html", staff=staff,
                                   enrolments=enrolments, extend_form=ExtendForm(),
                                   waive_form=WaiveForm(), not_passed_form=NotPassedForm(),
@@ -352,13 +351,9 @@ EXAM_READERS = ("trainer", "hr", "admin")
 def _schedule_form(schedule=None) -> ScheduleForm:
     from trainer.accounts.models import Department, Position
     from trainer.accounts.services import entry_choices
-    from trainer.quizzes.models import Quiz
 
-    form = ScheduleForm(obj=None)
-    quizzes_ = db.session.scalars(select(Quiz).where(
-        Quiz.mode == "exam", Quiz.personal_for_id.is_(None)).order_by(Quiz.title)).all()
-    month_copies = set(db.session.scalars(select(ExamSitting.quiz_id).distinct()))
-    form.quiz.choices = [(q.id, q.title) for q in quizzes_ if q.id not in month_copies]
+    form = ScheduleForm()
+    form.quiz.choices = [(q.id, q.title) for q in schedules.templates()]
     form.departments.choices = [(d.id, d.name) for d in entry_choices(Department)]
     form.positions.choices = [(p.id, p.name) for p in entry_choices(Position)]
     if schedule is not None and not form.is_submitted():
@@ -411,20 +406,11 @@ def edit_schedule(schedule_id: int | None = None):
 @bp.route("/training/exams/<int:schedule_id>")
 @roles_required(*EXAM_READERS)
 def exam_schedule(schedule_id: int):
-    from trainer.accounts.models import StaffMember
-    from trainer.learning.exams import month_start
-
     schedule = db.get_or_404(ExamSchedule, schedule_id)
-    months = sorted(set(db.session.scalars(select(ExamSitting.month).where(
-        ExamSitting.schedule_id == schedule.id))), reverse=True)
-    wanted = request.args.get("month", "")
-    month = next((m for m in months if m.strftime("%Y-%m") == wanted),
-                 months[0] if months else month_start(services.today_local(utcnow())))
-    sittings = schedules.sittings_of_month(schedule.id, month)
-    people = {p.id: p for p in db.session.scalars(select(StaffMember).where(
-        StaffMember.id.in_([s.staff_id for s in sittings])))} if sittings else {}
-    return render_template("learning/exam_schedule.html", schedule=schedule, months=months,
-                           month=month, sittings=sittings, people=people)
+    view = schedules.month_view(schedule, request.args.get("month", ""),
+                                services.today_local(utcnow()))
+    return render_template("learning/exam_schedule.html", schedule=schedule, months=view.months,
+                           month=view.month, sittings=view.sittings, people=view.people)
 
 
 SITTING_LABELS = {"assigned": _l("To sit"), "passed": _l("Passed"), "failed": _l("Not passed"),

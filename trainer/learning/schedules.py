@@ -254,3 +254,32 @@ def sittings_of_month(schedule_id: int, month: date) -> list[ExamSitting]:
         ExamSitting.schedule_id == schedule_id, ExamSitting.month == month)
         .order_by(ExamSitting.staff_id)))
 
+
+
+def templates() -> list[Quiz]:
+    """The quizzes a schedule may copy: exam mode, not one person's, not a month's own copy."""
+    copies = select(ExamSitting.quiz_id).distinct()
+    return list(db.session.scalars(select(Quiz).where(
+        Quiz.mode == "exam", Quiz.personal_for_id.is_(None), Quiz.id.not_in(copies))
+        .order_by(Quiz.title)))
+
+
+@dataclass
+class MonthView:
+    months: list[date]                  # the months with sittings, newest first
+    month: date                         # the one shown
+    sittings: list[ExamSitting]
+    people: dict[int, StaffMember]
+
+
+def month_view(schedule: ExamSchedule, wanted: str, today: date) -> MonthView:
+    """A schedule's page: the month asked for ("YYYY-MM"), else the latest with sittings, else
+    this one; its sittings and their people."""
+    months = sorted(set(db.session.scalars(select(ExamSitting.month).where(
+        ExamSitting.schedule_id == schedule.id))), reverse=True)
+    month = next((m for m in months if m.strftime("%Y-%m") == wanted),
+                 months[0] if months else exams.month_start(today))
+    sittings = sittings_of_month(schedule.id, month)
+    people = {p.id: p for p in db.session.scalars(select(StaffMember).where(
+        StaffMember.id.in_([s.staff_id for s in sittings])))} if sittings else {}
+    return MonthView(months, month, sittings, people)

@@ -174,10 +174,16 @@ def assign_manual(actor: StaffMember, people: list[StaffMember], track: Track, *
     return count, skipped
 
 
+def failed_assessments_of(enrolments: Iterable[Enrolment]) -> dict[int, int]:
+    """Per enrolment: the most failed tries of one practical assessment it still waits for
+    (progress_many: a constant number of queries for any number of enrolments)."""
+    return {enrolment_id: max((other.status.failures for course in state.courses
+                               for other in course.others if not other.status.done), default=0)
+            for enrolment_id, state in progress_many(enrolments).items()}
+
+
 def failed_assessments(enrolment: Enrolment) -> int:
-    """The most failed tries of one practical assessment the enrolment still waits for."""
-    return max((other.status.failures for course in progress(enrolment).courses
-                for other in course.others if not other.status.done), default=0)
+    return failed_assessments_of([enrolment])[enrolment.id]
 
 
 def extend_due(actor: StaffMember, enrolment: Enrolment, due_on: date, *, now: datetime) -> None:
@@ -268,40 +274,35 @@ def post_courses(post: PostTraining | None) -> list[Course]:
     return [found[key] for key in post.course_keys if key in found]
 
 
-def courses_for(track: Track, target_position: str = "") -> list[Course]:
-    """What an enrolment in the track takes. Transfer (转岗): the new post's own courses.
-    Promotion (晋升): the track's common courses, then the target post's own courses (its
-    internship 考评 last). Every other track: its courses."""
-    post = post_named(target_position) if track.key in ("transfer", "promotion") else None
-    if track.key == "transfer":
-        return post_courses(post)
-    courses = list(db.session.scalars(select(Course).where(
-        Course.track_id == track.id, Course.retired.is_(False)).order_by(Course.position)))
-    return courses + post_courses(post)
-
-
-def _courses_of(enrolment: Enrolment, track: Track) -> list[Course]:
-    """courses_for, and re-entry's extended content only after a long leave."""
+def courses_for(enrolment: Enrolment, track: Track) -> tuple[list[Course], PostTraining | None,
+                                                           set[int]]:
+    """What an enrolment in the track takes: (its courses, the target post with its own
+    training, the ids of that post's courses). Transfer (转岗): the new post's own courses.
+    Promotion (晋升): the track's common courses, then the target post's own (its internship
+    考评 last). Re-entry: its courses, the extended content only after a long leave. Every other
+    track: its courses."""
     from trainer.learning.exams import extended_reentry
 
-    courses = courses_for(track, enrolment.target_position or "")
+    post = post_named(enrolment.target_position or "") \
+        if track.key in ("transfer", "promotion") else None
+    own = post_courses(post)
+    if track.key == "transfer":
+        return own, post, {c.id for c in own}
+    courses = list(db.session.scalars(select(Course).where(
+        Course.track_id == track.id, Course.retired.is_(False)).order_by(Course.position)))
     if track.key == "reentry" and not extended_reentry(
             enrolment.away_from, enrolment.away_until,
             int(get_setting("reentry_extended_leave_days"))):
         courses = [c for c in courses if not c.extended]
-    return courses
+    return courses + own, post, {c.id for c in own}
 
 
 def copy_requirements(enrolment: Enrolment, track: Track) -> None:
-    """Copy what the enrolment's courses (courses_for; re-entry's extended content after a long
-    leave) ask today onto a new enrolment: later
-    changes to a course apply to new enrolments only. "lessons" keeps the lesson ids of today."""
-    courses = _courses_of(enrolment, track)
+    """Copy what the enrolment's courses (courses_for) ask today onto a new enrolment: later
+    changes to a course apply to new enrolments only. "lessons" keeps the lesson ids of today;
+    the post's 实习考评 counts only after its internship (from the assignment)."""
+    courses, post, internship = courses_for(enrolment, track)
     course_ids = [c.id for c in courses]
-    post = post_named(enrolment.target_position or "") \
-        if track.key in ("transfer", "promotion") else None
-    # The post's 实习考评 counts only after its internship (from the assignment).
-    internship = {c.id for c in post_courses(post)} if post else set()
     lessons: dict[int, list[int]] = {}
     for course_id, lesson_id in db.session.execute(
             select(Lesson.course_id, Lesson.id).where(Lesson.course_id.in_(course_ids),

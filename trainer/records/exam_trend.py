@@ -61,6 +61,22 @@ def department_trend(today: date, *, months: int = 6, schedule_id: int | None = 
     return wanted, sorted(rows.items(), key=lambda item: (item[0] == "", item[0]))
 
 
+def department_chart(months: list[date], rows: list[tuple[str, dict[date, Cell]]]
+                     ) -> str | None:
+    """The trend as a line of average scores per department (SVG); None without rows."""
+    from flask_babel import gettext as _
+
+    from trainer.core import charts
+
+    if not rows:
+        return None
+    series = {name or _("No department"): [
+        float(cells[m].average) if m in cells and cells[m].average is not None else None
+        for m in months] for name, cells in rows}
+    return charts.line("", [m.strftime("%Y-%m") for m in months], series,
+                       formatter=lambda v: f"{v:.1f}", range_=(0, 100))
+
+
 def person_scores(staff_id: int) -> list[tuple[ExamSitting, ExamSchedule]]:
     """One person's sittings, month by month (the record's monthly scores)."""
     return list(db.session.execute(select(ExamSitting, ExamSchedule).join(

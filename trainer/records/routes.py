@@ -114,16 +114,11 @@ def staff_xlsx(staff_id: int):
 def exam_trend():
     """The monthly business exam by department: average score and pass rate per month."""
     from trainer.learning.services import today_local
-    from trainer.records.exam_trend import department_trend
+    from trainer.records.exam_trend import department_chart, department_trend
 
     months, rows = department_trend(today_local(utcnow()))
-    labels = [m.strftime("%Y-%m") for m in months]
-    series = {name or _("No department"): [
-        float(cells[m].average) if m in cells and cells[m].average is not None else None
-        for m in months] for name, cells in rows}
-    chart = charts.line("", labels, series, formatter=lambda v: f"{v:.1f}",
-                        range_=(0, 100)) if rows else None
-    return render_template("records/exam_trend.html", months=months, rows=rows, chart=chart)
+    return render_template("records/exam_trend.html", months=months, rows=rows,
+                           chart=department_chart(months, rows))
 
 
 @bp.route("/records/remedial/<int:case_id>/evidence.pdf")

@@ -2,7 +2,7 @@
 and the agent's own case with the plan to acknowledge. Thin: every change is one service call."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -92,22 +92,20 @@ def name_assessor(case_id: int):
     form = AssessorForm()
     form.assessor.choices = [(0, "")] + [(p.id, "") for p in services.assessor_choices()]
     if not form.validate_on_submit():
-        return act(lambda: _refuse(_("Choose an assessor from the list.")),
-                   back=_back(case_id))
+        flash(_("Choose an assessor from the list."), "danger")
+        return redirect(_back(case_id))
     assessor = db.session.get(StaffMember, form.assessor.data) if form.assessor.data else None
     return act(lambda: services.name_assessor(current_user, enrolment, assessor, now=utcnow()),
                back=_back(case_id), done=_("The case's assessor is saved."))
 
 
-def _refuse(message: str):
-    from trainer.core.errors import DomainError
-
-    raise DomainError(message)
-
-
-def _form_errors(form) -> str:
-    return " ".join(f"{form[name].label.text}: {error}" for name, errors in form.errors.items()
-                    for error in errors if name in form)
+def _refused(form, fallback: str, back: str):
+    """A form that did not validate: say which field and why (or `fallback`), change nothing,
+    back to the case."""
+    message = " ".join(f"{form[name].label.text}: {error}" for name, errors in form.errors.items()
+                       for error in errors if name in form)
+    flash(message or fallback, "danger")
+    return redirect(back)
 
 
 @bp.route("/<int:case_id>/plan", methods=["POST"])
@@ -118,8 +116,7 @@ def write_plan(case_id: int):
         abort(403)
     form = PlanForm()
     if not form.validate_on_submit():
-        return act(lambda: _refuse(_form_errors(form) or _("Check the plan's fields.")),
-                   back=_back(case_id))
+        return _refused(form, _("Check the plan's fields."), _back(case_id))
     return act(lambda: services.write_plan(
         current_user, enrolment, goals=form.goals.data or "", schedule=form.schedule.data or "",
         review_on=form.review_on.data, today=_today(), now=utcnow()),
@@ -135,8 +132,7 @@ def acknowledge_plan(plan_id: int):
         abort(403)
     form = AcknowledgePlanForm()
     if not form.validate_on_submit():
-        return act(lambda: _refuse(_form_errors(form) or _("Check the comment.")),
-                   back=_back(plan.enrolment_id))
+        return _refused(form, _("Check the comment."), _back(plan.enrolment_id))
     return act(lambda: services.acknowledge_plan(current_user, plan,
                                                  comment=form.comment.data or "", now=utcnow()),
                back=_back(plan.enrolment_id), done=_("You have acknowledged the plan."))
@@ -150,8 +146,7 @@ def record_talk(case_id: int):
         abort(403)
     form = TalkForm()
     if not form.validate_on_submit():
-        return act(lambda: _refuse(_form_errors(form) or _("Check the talk's fields.")),
-                   back=_back(case_id))
+        return _refused(form, _("Check the talk's fields."), _back(case_id))
     return act(lambda: services.record_talk(
         current_user, enrolment, held_on=form.held_on.data, counsellor=form.counsellor.data or "",
         notes=form.notes.data or "", today=_today(), now=utcnow()),
@@ -180,8 +175,7 @@ def evaluate(case_id: int):
     enrolment = services.get_case_enrolment(case_id)
     form = EvaluationForm()
     if not form.validate_on_submit():
-        return act(lambda: _refuse(_form_errors(form) or _("Check the evaluation's fields.")),
-                   back=_back(case_id))
+        return _refused(form, _("Check the evaluation's fields."), _back(case_id))
     labels = dict(OUTCOME_CHOICES)
     return act(lambda: services.evaluate(
         current_user, enrolment, outcome=form.outcome.data, decided_on=form.decided_on.data,
