@@ -25,6 +25,25 @@ PASSWORD = "correct-horse-7"
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
+@pytest.fixture(autouse=True)
+def _every_pdf_parses_as_weasyprint_would(monkeypatch):
+    """core.pdf parses with lxml, not WeasyPrint's own HTML5 parser: every PDF the tests render
+    (records, evidence packs, reports, certificates) is checked to give the tree WeasyPrint's
+    parser gives (tests/unit/test_pdf_rendering.py says what counts as the same)."""
+    from tests.unit.test_pdf_rendering import signature, weasyprints_own_tree
+    from trainer.core import pdf
+
+    real = pdf.parse
+
+    def checked(html: str):
+        root = real(html)
+        assert signature(root) == signature(weasyprints_own_tree(html)), \
+            "lxml and WeasyPrint's parser build different trees for this PDF's HTML"
+        return root
+
+    monkeypatch.setattr(pdf, "parse", checked)
+
+
 def skip_or_fail(reason: str) -> None:
     """On CI a missing real component is a failure, never a silent skip."""
     if IN_CI:

@@ -8,6 +8,12 @@ today, certificates tomorrow.
   named first in static/css/pdf.css) and HarfBuzz's subsetter (libharfbuzz-subset0; without it
   a Chinese page takes seconds): `make system-deps` installs both.
 - The cycle collector pauses while WeasyPrint renders (see `_collector_paused`).
+- The HTML is parsed by lxml (libxml2, in C), not by WeasyPrint's own pure-Python HTML5
+  parser, which took 20 to 30 ms of a long record's rendering (lxml: under 2 ms with the copy
+  into ElementTree). Our templates are well-formed HTML whose tree both parsers build alike
+  (tests/unit/test_pdf_parse.py compares them on every PDF template); `_Parsed` hands WeasyPrint
+  the tree as its own `HTML` would hold it, which ties us to its attributes: weasyprint is
+  pinned to one major version in pyproject.toml, and the tests render through this path.
 - A rendering reads nothing from the network and nothing from the disk but the app's own static
   files: `data:` URLs (QR codes, charts) and files under static/ are fetched, anything else is
   refused (WeasyPrint logs it and leaves the resource out). Names and notes people typed end up
@@ -48,8 +54,65 @@ def render(html: str, *, stylesheets: Sequence[str] = ()) -> bytes:
     # Pango's font map is not meant to be shared by threads rendering at once (the development
     # server and threaded workers); a page renders in tens of milliseconds, so they take turns.
     with _lock, _collector_paused():
-        return weasyprint.HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(
-            stylesheets=sheets, font_config=fonts)
+        document = _parsed(weasyprint)(parse(html), base_url=base_url, url_fetcher=fetcher)
+        return document.write_pdf(stylesheets=sheets, font_config=fonts)
+
+
+def parse(html: str):
+    """The document's tree as xml.etree elements (what WeasyPrint lays out), parsed by lxml:
+    elements, attributes and text; comments and processing instructions left out (their tail
+    text kept), as WeasyPrint leaves them out of the layout. As an HTML5 parser does, a
+    document without <head> gets an empty one and rows written straight into a table get a
+    <tbody>."""
+    from xml.etree.ElementTree import Element, SubElement
+
+    import lxml.html
+
+    source = lxml.html.document_fromstring(html)
+    root = Element(source.tag, dict(source.attrib))
+    root.text = source.text
+    stack = [(source, root)]
+    while stack:
+        src, dst = stack.pop()
+        last = implied_body = None
+        for child in src:
+            if isinstance(child.tag, str):
+                parent = dst
+                if child.tag == "tr" and dst.tag == "table":
+                    if implied_body is None or last is not implied_body[-1]:
+                        implied_body = SubElement(dst, "tbody")
+                    parent = implied_body
+                last = SubElement(parent, child.tag, dict(child.attrib))
+                last.text, last.tail = child.text, child.tail
+                stack.append((child, last))
+            elif child.tail:
+                if last is None:
+                    dst.text = (dst.text or "") + child.tail
+                else:
+                    last.tail = (last.tail or "") + child.tail
+    if not len(root) or root[0].tag != "head":
+        root.insert(0, Element("head"))
+    return root
+
+
+def _parsed(weasyprint):
+    """weasyprint.HTML made from a parsed tree rather than a string (see the module's note)."""
+    if "parsed" not in _state:
+        import cssselect2
+
+        class _Parsed(weasyprint.HTML):
+            def __init__(self, root, *, base_url: str, url_fetcher) -> None:
+                # What weasyprint.HTML.__init__ keeps once it has parsed (our documents have
+                # no <base>, so the base URL is the one given).
+                self.base_url = base_url
+                self.url_fetcher = url_fetcher
+                self.media_type = "print"
+                self.wrapper_element = cssselect2.ElementWrapper.from_html_root(
+                    root, content_language=None)
+                self.etree_element = self.wrapper_element.etree_element
+
+        _state["parsed"] = _Parsed
+    return _state["parsed"]
 
 
 class _collector_paused:
