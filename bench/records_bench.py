@@ -1009,7 +1009,12 @@ def measure(app, built: dict, repeat: int, quick: bool) -> dict:
     from trainer.core.tables import xlsx_path
 
     out: dict = {"how": "in-process, Flask test client, signed in as HR (one process, "
-                        "no network, no gunicorn)"}
+                        "no network, no gunicorn; the collector frozen as wsgi.py does)"}
+    # The worker as production starts it: wsgi.py moves what was loaded before the first request
+    # out of the cycle collector's sight (gc.freeze), so a full collection walks what requests
+    # allocate. Here that is the app and what the build left behind.
+    gc.collect()
+    gc.freeze()
     client = signed_in_client(app)
     heavy = built["heavy"]
     dept = built["big_department_id"]
