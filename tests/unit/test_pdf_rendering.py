@@ -136,3 +136,21 @@ def test_the_parsed_document_renders_all_its_text():
     for expected in ("王伟伟的培训档案", "仍有效", "<说明>", "入职培训·已完成原因:新员工入职",
                      "下一行", "已读4/4·测验第1次：70.00%", "第四行", "A000001"):
         assert expected in text, expected
+
+
+def test_a_stylesheet_is_parsed_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    (tmp_path / "css").mkdir()
+    for name in ("pdf.css",):
+        (tmp_path / "css" / name).write_text((pdf.STATIC_ROOT / "css" / name).read_text())
+    extra = tmp_path / "css" / "extra.css"
+    extra.write_text(".aside { color: #333; }")
+    monkeypatch.setattr(pdf, "STATIC_ROOT", tmp_path)
+    document = "<html><body><p>正文</p><p class='aside'>附注</p></body></html>"
+
+    first = pdf._stylesheet("css/extra.css")
+    assert pdf._stylesheet("css/extra.css") is first          # parsed once
+    assert "附注" in _text(pdf.render(document, stylesheets=("css/extra.css",)))
+    extra.write_text(".aside { display: none; }")              # edited: parsed again
+    assert pdf._stylesheet("css/extra.css") is not first
+    text = _text(pdf.render(document, stylesheets=("css/extra.css",)))
+    assert "正文" in text and "附注" not in text
