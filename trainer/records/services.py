@@ -273,8 +273,11 @@ def _quizzes(staff_id: int, *, standalone_only: bool = False,
     each group's kept grade by the quizzes' own helper. The full record lists here the exam
     quizzes taken outside any training track (the course quizzes are under their courses); a
     trainer's view, the attempts at the quizzes they own."""
+    # (A quiz's draw rules and fixed questions load with it by default: a record needs neither,
+    # and they were two statements more for every record.)
     query = select(Attempt).join(Quiz, Quiz.id == Attempt.quiz_id).options(
-        selectinload(Attempt.quiz)).where(Attempt.staff_id == staff_id)
+        selectinload(Attempt.quiz).lazyload(Quiz.rules),
+        selectinload(Attempt.quiz).lazyload(Quiz.fixed)).where(Attempt.staff_id == staff_id)
     if standalone_only:
         query = query.where(Attempt.enrolment_id.is_(None), Quiz.mode == "exam")
     if owner_id is not None:
